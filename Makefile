@@ -1,0 +1,49 @@
+# The two commands of the README: `make reproduce` and `make test`. Both set up .venv first.
+SHELL := /bin/bash
+PY ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PRESET ?= tiny
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export HF_DATASETS_OFFLINE ?= 1
+export MPLBACKEND ?= Agg
+export PYTHONHASHSEED ?= 0
+
+.PHONY: setup reproduce test check export clean-nbs lint-nbs gpu-test device-wheels
+
+# Stamp so a second `make` does not reinstall; it is redone whenever the pins or settings change.
+$(BIN)/.installed: constraints.txt settings.ini setup.py
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip<26"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip check
+	@touch $@
+
+setup: $(BIN)/.installed
+
+reproduce: setup
+	$(BIN)/rf-nb reproduce --preset $(PRESET)
+
+# Notebooks are the source: exporting must not change rf_nb/, cleaning must not change nbs/.
+check: setup
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	@if [ -n "$$(git status --porcelain -- rf_nb nbs)" ]; then \
+	  echo "nbdev: notebooks and rf_nb/ differ, or notebooks are not clean. Run 'make export' and commit:"; \
+	  git status --porcelain -- rf_nb nbs; exit 1; fi
+	@echo "nbdev: rf_nb/ is in step with nbs/, notebooks are clean"
+
+export: setup
+	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
+
+test: check
+	$(BIN)/python -m pytest -q tests
+
+# On the GPU machine: the same tests plus the cells and tests flagged `gpu`.
+gpu-test:
+	RF_NB_FLAGS=gpu python3 -m pytest -q tests
+
+# Wheels for the GPU machine (Python 3.12) into .whl/ (ignored); see scripts/device_wheels.sh.
+device-wheels:
+	bash scripts/device_wheels.sh
