@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Download the wheels the GPU machine (Python 3.12, torch 2.11 preinstalled, no registry access) needs to run
+# rf_nb with the SAME pinned versions as CI, into .whl/ (git-ignored). Versions come from constraints.txt.
+# Use on the GPU machine (one line, see README "GPU"):
+#   python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/site .whl/*.whl \
+#     && export PYTHONPATH=/tmp/site:$PWD
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# pure-python or abi3 packages rf_nb imports beyond the GPU image's own (torch, numpy, safetensors, ... stay theirs)
+NAMES=(diffusers transformers huggingface-hub tokenizers accelerate nbdev execnb fastcore ghapi astunparse
+       ipython decorator jedi parso matplotlib-inline traitlets pexpect ptyprocess prompt-toolkit wcwidth
+       stack-data asttokens executing pure-eval watchdog importlib-metadata)
+# imageio-ffmpeg (68 MB) is left out: the 64 MiB transfer limit; GPU runs write GIFs, not mp4.
+mkdir -p .whl
+for name in "${NAMES[@]}"; do
+  pin=$(grep -i -E "^${name//-/[-_]}==" constraints.txt | head -1 || true)
+  [ -n "$pin" ] || { echo "skip $name (not in constraints.txt)"; continue; }
+  python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
+    --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+    --platform manylinux1_x86_64 --platform any -d .whl "$pin" || echo "FAILED $pin"
+done
+du -sh .whl; ls .whl

@@ -1,0 +1,37 @@
+"""End to end: the README's main command on the stages that exist, into a temp folder; a rerun skips them."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import ROOT
+
+
+def _rf_nb(*args, env_extra):
+    env = os.environ | env_extra
+    return subprocess.run([sys.executable, "-m", "rf_nb.reproduce", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_reproduce_world_then_skip(tmp_path):
+    env = {"RF_NB_RUNS": str(tmp_path / "runs"), "RF_NB_FIGURES": str(tmp_path / "figures")}
+    first = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world", env_extra=env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "[run ] world" in first.stdout
+    figs = tmp_path / "figures"
+    assert (figs / "world_samples.png").stat().st_size > 1000
+    assert (figs / "world_preview.gif").stat().st_size > 1000
+    metrics = json.loads((tmp_path / "runs" / "tiny" / "main" / "0" / "world" / "metrics.json").read_text())
+    assert metrics, "the world stage wrote empty metrics"
+    executed = tmp_path / "runs" / "tiny" / "notebooks" / "world-seed0.ipynb"
+    assert executed.exists()
+    second = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world", env_extra=env)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert "[skip] world" in second.stdout and "[run ]" not in second.stdout
+
+
+def test_cli_bad_input_is_one_line(tmp_path):
+    out = _rf_nb("reproduce", "--set", "world.height=30", env_extra={"RF_NB_RUNS": str(tmp_path)})
+    assert out.returncode == 2
+    assert out.stderr.strip().count("\n") == 0 and "world.height=30" in out.stderr
