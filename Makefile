@@ -47,3 +47,9 @@ gpu-test:
 # Wheels for the GPU machine (Python 3.12) into .whl/ (ignored); see scripts/device_wheels.sh.
 device-wheels:
 	bash scripts/device_wheels.sh
+
+# The separate VBench environment (issue: evaluation); tested to resolve and pass `pip check`.
+vbench-env:
+	@test -x .venv-vbench/bin/python || $(PY) -m venv .venv-vbench
+	.venv-vbench/bin/python -m pip install -q -c constraints-vbench.txt vbench==0.1.5 torch==2.14.1 torchvision==0.29.1
+	.venv-vbench/bin/python -m pip check
