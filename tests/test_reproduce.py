@@ -10,15 +10,16 @@ from conftest import ROOT
 
 def _rf_nb(*args, env_extra):
     env = os.environ | env_extra
-    return subprocess.run([sys.executable, "-m", "rf_nb.reproduce", *args], cwd=ROOT, env=env,
+    code = "import sys; from rf_nb.reproduce import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
 
 
 def test_reproduce_world_then_skip(tmp_path):
     env = {"RF_NB_RUNS": str(tmp_path / "runs"), "RF_NB_FIGURES": str(tmp_path / "figures")}
-    first = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world", env_extra=env)
+    first = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world,teacher", env_extra=env)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "[run ] world" in first.stdout
+    assert "[run ] world" in first.stdout and "[run ] teacher" in first.stdout
     figs = tmp_path / "figures"
     assert (figs / "world_samples.png").stat().st_size > 1000
     assert (figs / "world_preview.gif").stat().st_size > 1000
@@ -26,9 +27,12 @@ def test_reproduce_world_then_skip(tmp_path):
     assert metrics, "the world stage wrote empty metrics"
     executed = tmp_path / "runs" / "tiny" / "notebooks" / "world-seed0.ipynb"
     assert executed.exists()
-    second = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world", env_extra=env)
+    second = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world,teacher", env_extra=env)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "[skip] world" in second.stdout and "[run ]" not in second.stdout
+    assert "[skip] world" in second.stdout and "[skip] teacher" in second.stdout and "[run ]" not in second.stdout
+    teacher = json.loads((tmp_path / "runs" / "tiny" / "main" / "0" / "teacher" / "metrics.json").read_text())
+    assert teacher["heldout"]["ground_truth"]["color_acc"] > 0.9  # the evaluator sees the world
+    assert (figs / "teacher_samples_tiny.png").exists()
 
 
 def test_cli_bad_input_is_one_line(tmp_path):
