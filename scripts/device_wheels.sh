@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 # pure-python or abi3 packages rf_nb imports beyond the GPU image's own (torch, numpy, safetensors, ... stay theirs)
 NAMES=(diffusers transformers huggingface-hub tokenizers accelerate nbdev execnb fastcore ghapi astunparse
        ipython decorator jedi parso matplotlib-inline traitlets pexpect ptyprocess prompt-toolkit wcwidth
-       stack-data asttokens executing pure-eval watchdog importlib-metadata)
+       stack-data asttokens executing pure-eval watchdog importlib-metadata
+       papermill nbformat nbclient jupyter-client jupyter-core ipykernel pyzmq tornado comm debugpy
+       fastjsonschema jsonschema jsonschema-specifications referencing rpds-py platformdirs entrypoints tenacity)
+# (papermill + an ipykernel: `rf-nb reproduce` runs the stage notebooks on the GPU machine as it does here)
 # imageio-ffmpeg (68 MB) is left out: the 64 MiB transfer limit; GPU runs write GIFs, not mp4.
 mkdir -p .whl
 for name in "${NAMES[@]}"; do

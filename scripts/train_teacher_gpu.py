@@ -6,6 +6,8 @@ Writes teacher_<preset>.safetensors/.json (copy them to rf_nb/assets/ to ship), 
 import argparse
 import json
 import shutil
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -19,16 +21,18 @@ def main() -> None:
     ap.add_argument("--time-budget", type=float, default=420.0, help="seconds of training before a clean stop")
     ap.add_argument("--out", required=True)
     ap.add_argument("--n-eval", type=int, default=128)
-    ap.add_argument("--n-clips", type=int, default=20000)
+    ap.add_argument("--n-clips", type=int, default=60000)
     ap.add_argument("--workers", type=int, default=14)
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     args = ap.parse_args()
     out = Path(args.out)
-    overrides = {"device": "cuda", "paths.runs": "/tmp/rf_nb_runs",
+    overrides = {"device": "cuda" if __import__("torch").cuda.is_available() else "cpu", "paths.runs": f"/tmp/rf_nb_runs/{Path(args.out).name}",
                  f"train.teacher.mixed_precision": "bf16"} | parse_cli_overrides(args.overrides)
     cfg = load_preset(args.preset, overrides)
     run = Path(cfg.paths.runs) / "teacher"
     t0 = time.time()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"SIGTERM after {time.time() - t0:.0f} s"))  # run `finally`
+    print(f"training {args.preset} for {args.time_budget:.0f} s; writing to {out}", flush=True)
     try:
         m = teacher_stage(cfg, run, out / "fig", retrain=True, n_eval=args.n_eval, n_clips=args.n_clips,
                           workers=args.workers, progress=False, time_budget_s=args.time_budget)
