@@ -11,7 +11,10 @@ NAMES=(diffusers transformers huggingface-hub tokenizers accelerate nbdev execnb
        ipython decorator jedi parso matplotlib-inline traitlets pexpect ptyprocess prompt-toolkit wcwidth
        stack-data asttokens executing pure-eval watchdog importlib-metadata
        papermill nbformat nbclient jupyter-client jupyter-core ipykernel pyzmq tornado comm debugpy
-       fastjsonschema jsonschema jsonschema-specifications referencing rpds-py platformdirs entrypoints tenacity)
+       fastjsonschema jsonschema jsonschema-specifications referencing rpds-py platformdirs entrypoints tenacity
+       image-reward timm)
+# (image-reward: rf_nb imports its model files only, see rf_nb.rewards._bare_package; fairscale, which its ViT
+#  imports, has no wheel on PyPI: built below from its pinned sdist, pure Python)
 # (papermill + an ipykernel: `rf-nb reproduce` runs the stage notebooks on the GPU machine as it does here)
 # imageio-ffmpeg (68 MB) is left out: the 64 MiB transfer limit; GPU runs write GIFs, not mp4.
 mkdir -p .whl
@@ -22,4 +25,7 @@ for name in "${NAMES[@]}"; do
     --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
     --platform manylinux1_x86_64 --platform any -d .whl "$pin" || echo "FAILED $pin"
 done
+pin=$(grep -i -E "^fairscale==" constraints.txt | head -1)
+ls .whl/fairscale-* >/dev/null 2>&1 || python3 -m pip wheel -q --no-deps --no-build-isolation -w .whl "$pin" \
+  || echo "FAILED to build a wheel of $pin"
 du -sh .whl; ls .whl
