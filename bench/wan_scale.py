@@ -314,6 +314,10 @@ def levers(args: argparse.Namespace) -> Iterator[None]:
             backend = {"flash": SDPBackend.FLASH_ATTENTION, "efficient": SDPBackend.EFFICIENT_ATTENTION,
                        "cudnn": SDPBackend.CUDNN_ATTENTION, "math": SDPBackend.MATH}[args.attn]
             stack.enter_context(sdpa_kernel([backend]))
+        if args.cudnn_benchmark:          # autotuned cuDNN convolutions (the Wan VAE is 3-D convolutions)
+            prev = torch.backends.cudnn.benchmark
+            torch.backends.cudnn.benchmark = True
+            stack.callback(setattr, torch.backends.cudnn, "benchmark", prev)
         if args.compile:                  # the library's switch: rf_nb.causal.compile_block_step
             rf_nb.causal.compile_block_step()
             stack.callback(rf_nb.causal.compile_block_step, False)
@@ -324,7 +328,7 @@ def settings(b: Bench, **extra) -> dict:
     "What the run used: preset, dtype, levers, sizes."
     cfg = b.cfg
     return {"preset": cfg.preset, "dry": b.dry, "device": str(b.device), "inference_dtype": str(b.dtype),
-            "compile": b.args.compile, "attn": b.args.attn, "batch": 1,
+            "compile": b.args.compile, "cudnn_benchmark": b.args.cudnn_benchmark, "attn": b.args.attn, "batch": 1,
             "pixels": f"{cfg.world.width}x{cfg.world.height}x{cfg.world.num_frames}",
             "latents": [cfg.model.in_channels, cfg.latent_frames, *b.latent_hw],
             "tokens": cfg.latent_frames * b.tokens_per_frame, "tokens_per_frame": b.tokens_per_frame,
@@ -679,6 +683,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--budget-s", type=float, default=None,
                     help="cut repeats once a figure's timed loop passes this many seconds (default 90; dry: none)")
     ap.add_argument("--compile", action="store_true", help="torch.compile the transformer blocks (off by default)")
+    ap.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (VAE convs)")
     ap.add_argument("--attn", default="default", choices=("default", "flash", "efficient", "cudnn", "math"),
                     help="SDPA kernel for scaled_dot_product_attention calls (flex attention unaffected)")
     ap.add_argument("--grad-ckpt", default="auto", choices=("auto", "on", "off"),
