@@ -487,6 +487,19 @@ def trainer_step(trainer: Trainer, record: dict) -> Callable[[], None]:
     return step
 
 
+def time_train_steps(b: Bench, name: str, student: nn.Module, objective, data, tc, record: dict,
+                     seed: int | None = None) -> float:
+    "Time `name`'s trainer steps (in a temporary run folder); fills `record` (timings, memory); returns the median s."
+    with tempfile.TemporaryDirectory() as out:
+        trainer = make_trainer(b, student, objective, data, tc, out)
+        start_memory(b, record)
+        if seed is not None:
+            torch.manual_seed(seed)                             # e.g. random exit steps that repeat run to run
+        timings = measure(b, name, trainer_step(trainer, record), record)
+    record.update(timings=timings, memory=memory(b.device), status="done")
+    return med(timings, "wall_s")
+
+
 def fig_ode_step(b: Bench) -> dict:
     "One ODE-regression training step (stage 1) through the one Trainer: 1 sample, 21 latents, AdamW."
     cfg, dev = b.cfg, b.device
@@ -499,15 +512,10 @@ def fig_ode_step(b: Bench) -> dict:
     batch = {"states": states.to(dev, torch.float16),       # [1, K, 16, 21, 60, 104], fp16 as the wan store keeps
              "sigmas": sig[None].to(dev), "text": text_embedding(b, torch.float32), "prompt": [PROMPT]}
     record = {"status": "running", "settings": settings(b, **info, batch_size=1, states_kept=len(keep))}
-    with tempfile.TemporaryDirectory() as out:
-        trainer = make_trainer(b, student, ODERegression(cfg), lambda i, rank, gen: batch, tc, out)
-        start_memory(b, record)
-        timings = measure(b, "ode_step", trainer_step(trainer, record), record)
+    s = time_train_steps(b, "ode_step", student, ODERegression(cfg), lambda i, rank, gen: batch, tc, record)
     tokens = cfg.latent_frames * b.tokens_per_frame
     pairs = block_causal_pairs(cfg.latent_frames, b.tokens_per_frame, cfg.causal.frames_per_block)
     fwd = wan_forward_flops(cfg.model, tokens, cfg.text.max_length, attn_pairs=pairs)["total"]
-    s = med(timings, "wall_s")
-    record.update(timings=timings, memory=memory(dev), status="done")
     record["derived"] = {"seconds_per_step": s, "samples_per_s": 1.0 / s, "model_tflops_fwd_bwd": 3 * fwd / 1e12,
                          "model_tflops_per_s": 3 * fwd / s / 1e12,
                          "hardware_tflops_per_s": (4 if info["gradient_checkpointing"] else 3) * fwd / s / 1e12}
@@ -534,14 +542,8 @@ def fig_reward_step(b: Bench) -> dict:
               "settings": settings(b, **info, batch_size=1, grad_step=grad_step, frames="last",
                                    vae_dtype=str(b.dtype), reward="ImageRewardModel.random(small=%s)" % b.dry,
                                    reward_params=count_parameters(reward), reward_input_px=224)}
-    data = lambda i, rank, gen: {"prompt": [PROMPT]}
-    with tempfile.TemporaryDirectory() as out:
-        trainer = make_trainer(b, student, objective, data, tc, out)
-        start_memory(b, record)
-        torch.manual_seed(5)                                    # the random exit steps repeat from run to run
-        timings = measure(b, "reward_step", trainer_step(trainer, record), record)
-    s = med(timings, "wall_s")
-    record.update(timings=timings, memory=memory(dev), status="done")
+    s = time_train_steps(b, "reward_step", student, objective, lambda i, rank, gen: {"prompt": [PROMPT]}, tc, record,
+                         seed=5)
     record["derived"] = {"seconds_per_step": s, "samples_per_s": 1.0 / s}
     record["includes"] = ("one Trainer.train_step of RewardFineTuning(frames='last'): rf_nb.causal.rollout of all "
                           "blocks (each block denoises up to its exit step, drawn per block when grad_step='random'; "
