@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The `small` preset (64x64, 21 frames, a 17M-parameter teacher) end to end on one GPU, in phases that each fit one
+# device call (<= 10 min). State lives under /tmp/rf_small (kept while the machine stays warm between calls); every
+# phase packs what a person reads (figures, metrics, histories, executed notebooks, logs) into $OUT/small.tgz.
+# Usage on the GPU machine (wheels installed, see README "GPU"):
+#   bash scripts/small_gpu.sh assets            # perception model, image + video world rewards, teacher, side by side
+#   bash scripts/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
+#   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
+#   bash scripts/small_gpu.sh results           # reward summary, main table, claims, figures
+# Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 330), TRAIN (assets to train when missing, default
+# "teacher perception reward reward_video"), EVAL_PROMPTS (held-out prompts per evaluation, default 32), STAGE2 (stage
+# names, default: all per-seed stages in the order below). Trained weights found in .assets-small/ (a carried folder)
+# are used instead of training them again.
+set -u
+PHASE=${1:?phase: assets | stage1 | stage2 | results}
+SEEDS=${SEEDS:-3}
+ROOT=/tmp/rf_small
+export RF_NB_RUNS=$ROOT/runs RF_NB_FIGURES=$ROOT/figures RF_NB_ASSETS=$ROOT/assets OMP_NUM_THREADS=2
+mkdir -p "$RF_NB_RUNS/logs" "$RF_NB_FIGURES" "$RF_NB_ASSETS"
+OUT=${OUT:-$ROOT/out}; mkdir -p "$OUT"
+[ -d .assets-small ] && cp -n .assets-small/* "$RF_NB_ASSETS"/ 2>/dev/null
+TRAIN=${TRAIN:-"teacher perception reward reward_video"}
+missing() { case " $TRAIN " in *" $1 "*) [ ! -f "$RF_NB_ASSETS/$1_small.safetensors" ];; *) false;; esac; }
+pack() {
+  tar czf "$OUT/small.tgz" -C / tmp/rf_small/figures \
+    $(cd / && find tmp/rf_small/runs tmp/rf_small/assets -name metrics.json -o -name history.jsonl -o -name '*.ipynb' \
+      -o -name stage.json -o -name '*.log' -o -name log.jsonl -o -name '*.json' -path '*assets*') >/dev/null 2>&1
+  echo "packed $(du -h "$OUT/small.tgz" | cut -f1)"
+}
+trap pack EXIT
+trap 'pack; exit 143' TERM
+rp() {
+  python3 -m rf_nb.reproduce reproduce --preset small --figures-dir "$RF_NB_FIGURES" \
+    --set eval.num_prompts="${EVAL_PROMPTS:-32}" "$@" 2>&1 \
+    | grep -E "^\[|reproduce|Error|error"
+}
+export -f rp
+t0=$(date +%s)
+log=$RF_NB_RUNS/logs
+case $PHASE in
+assets)
+  # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores
+  missing teacher && python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-330}" --out "$RF_NB_ASSETS" \
+    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 --set train.teacher.steps=2500 --set train.teacher.batch_size=64 \
+    --set train.teacher.lr=5e-4 --set train.teacher.warmup_steps=200 --set train.teacher.lr_schedule=cosine \
+    ${TEACHER_SET:-} > "$log/teacher_train.log" 2>&1 &
+  missing perception && python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
+    > "$log/perception.log" 2>&1 &
+  missing reward && python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \
+    > "$log/reward_image.log" 2>&1 &
+  missing reward_video && python3 -m rf_nb.rewards --preset small --video --pairs 10000 --steps 2000 --batch 64 --workers 2 --device cuda \
+    > "$log/reward_video.log" 2>&1 &
+  wait
+  ls -la "$RF_NB_ASSETS"; tail -n 3 "$log"/*.log 2>/dev/null; tail -n 30 "$log/teacher_train.log" 2>/dev/null
+  ;;
+stage1)
+  OMP_NUM_THREADS=8 rp --stages world,teacher,trajectories
+  for k in $(seq 0 $(( SEEDS - 1 ))); do OMP_NUM_THREADS=4 rp --stages ode --seeds "$k," & done; wait
+  ;;
+stage2)
+  BUDGET=${2:-540}; PARALLEL=${3:-8}
+  STAGES=${STAGE2:-"reward reward_random dmd reward_lr5e-06 reward_random_lr5e-06 reward_all reward_video reward_noinit \
+reward_bidir dmd_reward_0.1 dmd_reward_0.01 dmd_reward_1 ode_traj100 ode_traj500"}
+  for s in $STAGES; do for k in $(seq 0 $(( SEEDS - 1 ))); do echo "$s $k"; done; done \
+    | timeout "$BUDGET" xargs -P "$PARALLEL" -L 1 bash -c 'rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1'
+  grep -h "\[done\]\|Error" "$RF_NB_RUNS"/logs/*-[0-9].log | sort
+  ;;
+results)
+  OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
+  cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
+  ;;
+*) echo "unknown phase $PHASE"; exit 2;;
+esac
+echo "$PHASE done after $(( $(date +%s) - t0 )) s"
+nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv,noheader 2>/dev/null
