@@ -21,12 +21,8 @@ OUT=${OUT:-$ROOT/out}; mkdir -p "$OUT"
 [ -d .assets-small ] && cp -n .assets-small/* "$RF_NB_ASSETS"/ 2>/dev/null
 TRAIN=${TRAIN:-"teacher perception reward reward_video"}
 missing() { case " $TRAIN " in *" $1 "*) [ ! -f "$RF_NB_ASSETS/$1_small.safetensors" ];; *) false;; esac; }
-pack() {
-  tar czf "$OUT/small.tgz" -C / tmp/rf_small/figures \
-    $(cd / && find tmp/rf_small/runs tmp/rf_small/assets -name metrics.json -o -name history.jsonl -o -name '*.ipynb' \
-      -o -name stage.json -o -name '*.log' -o -name log.jsonl -o -name '*.json' -path '*assets*') >/dev/null 2>&1
-  echo "packed $(du -h "$OUT/small.tgz" | cut -f1)"
-}
+source "$(dirname "$0")/gpu_lib.sh"
+pack() { pack_results "$OUT/small.tgz" "$RF_NB_FIGURES" "$RF_NB_RUNS" "$RF_NB_ASSETS"; }
 trap pack EXIT
 trap 'pack; exit 143' TERM
 rp() {
@@ -61,9 +57,7 @@ stage2)
   BUDGET=${2:-540}; PARALLEL=${3:-8}
   STAGES=${STAGE2:-"reward reward_random dmd reward_lr5e-06 reward_random_lr5e-06 reward_all reward_video reward_noinit \
 reward_bidir dmd_reward_0.1 dmd_reward_0.01 dmd_reward_1 ode_traj100 ode_traj500"}
-  for s in $STAGES; do for k in $(seq 0 $(( SEEDS - 1 ))); do echo "$s $k"; done; done \
-    | timeout "$BUDGET" xargs -P "$PARALLEL" -L 1 bash -c 'rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1'
-  grep -h "\[done\]\|Error" "$RF_NB_RUNS"/logs/*-[0-9].log | sort
+  run_stage_seeds "$BUDGET" "$PARALLEL" "$STAGES" "$SEEDS"
   ;;
 results)
   OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"

@@ -13,12 +13,8 @@ BUDGET=${2:-380}
 PARALLEL=${3:-24}
 export RF_NB_RUNS=/tmp/rf_runs RF_NB_FIGURES=/tmp/rf_fig OMP_NUM_THREADS=1
 mkdir -p "$RF_NB_RUNS" "$RF_NB_FIGURES" "$RF_NB_RUNS/logs"
-pack() {
-  tar czf "$OUT/results.tgz" -C / tmp/rf_fig \
-    $(cd / && find tmp/rf_runs -name metrics.json -o -name history.jsonl -o -name '*.ipynb' -o -name stage.json \
-      -o -name '*.log' -o -name log.jsonl) >/dev/null 2>&1
-  echo "packed $(du -h "$OUT/results.tgz" | cut -f1)"
-}
+source "$(dirname "$0")/gpu_lib.sh"
+pack() { pack_results "$OUT/results.tgz" /tmp/rf_fig /tmp/rf_runs; }
 trap pack EXIT
 trap 'pack; exit 143' TERM
 rp() {
@@ -31,10 +27,8 @@ OMP_NUM_THREADS=8 rp --stages trajectories
 for k in $(seq 0 $(( SEEDS - 1 ))); do OMP_NUM_THREADS=4 rp --stages ode --seeds "$k," & done; wait
 echo "trajectories + ODE after $(( $(date +%s) - t0 )) s"
 STAGES=${STAGE2:-$(python3 -c "from rf_nb.reproduce import STAGES; print(' '.join(s.name for s in STAGES if s.per_seed and s.name != 'ode'))")}
-for s in $STAGES; do for k in $(seq 0 $(( SEEDS - 1 ))); do echo "$s $k"; done; done \
-  | timeout "$BUDGET" xargs -P "$PARALLEL" -L 1 bash -c 'rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1'
+run_stage_seeds "$BUDGET" "$PARALLEL" "$STAGES" "$SEEDS"
 echo "parallel part after $(( $(date +%s) - t0 )) s"
-grep -h "\[done\]\|Error" "$RF_NB_RUNS"/logs/*.log | sort
 OMP_NUM_THREADS=8 rp --stages reward_summary,results
 cat "$RF_NB_FIGURES/main_table_tiny.md" "$RF_NB_FIGURES/claims_tiny.md"
 echo "all done after $(( $(date +%s) - t0 )) s"
