@@ -7,7 +7,7 @@
 #   bash scripts/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
 #   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
 #   bash scripts/small_gpu.sh results           # reward summary, main table, claims, figures
-# Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 330), TRAIN (assets to train when missing, default
+# Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420: 1,800 steps of batch 64 when the teacher trains alone), TRAIN (assets to train when missing, default
 # "teacher perception reward reward_video"), EVAL_PROMPTS (held-out prompts per evaluation, default 32), STAGE2 (stage
 # names, default: all per-seed stages in the order below). Trained weights found in .assets-small/ (a carried folder)
 # are used instead of training them again.
@@ -36,10 +36,8 @@ log=$RF_NB_RUNS/logs
 case $PHASE in
 assets)
   # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores
-  missing teacher && python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-330}" --out "$RF_NB_ASSETS" \
-    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 --set train.teacher.steps=2500 --set train.teacher.batch_size=64 \
-    --set train.teacher.lr=5e-4 --set train.teacher.warmup_steps=200 --set train.teacher.lr_schedule=cosine \
-    ${TEACHER_SET:-} > "$log/teacher_train.log" 2>&1 &
+  missing teacher && python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
+    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_SET:-} > "$log/teacher_train.log" 2>&1 &
   missing perception && python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
     > "$log/perception.log" 2>&1 &
   missing reward && python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \
