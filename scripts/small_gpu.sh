@@ -7,8 +7,8 @@
 #   bash scripts/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
 #   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
 #   bash scripts/small_gpu.sh results           # reward summary, main table, claims, figures
-# Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420: 1,800 steps of batch 64 when the teacher trains alone), TRAIN (assets to train when missing, default
-# "teacher perception reward reward_video"), EVAL_PROMPTS (held-out prompts per evaluation, default 32), STAGE2 (stage
+# Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
+# of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS (held-out prompts per evaluation, default 32), STAGE2 (stage
 # names, default: all per-seed stages in the order below). Trained weights found in .assets-small/ (a carried folder)
 # are used instead of training them again.
 set -u

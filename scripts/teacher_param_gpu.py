@@ -4,7 +4,9 @@
 On the GPU machine (wheels installed, see README "GPU"):
     python3 scripts/teacher_param_gpu.py --preset tiny --steps 2000 --batch 256 --out "$OUT/tiny" --variants v x
 Each variant trains in its own process (they share the GPU), then both are evaluated with the world perception
-model on held-out prompts. Writes <out>/<variant>.json and a summary table to stdout."""
+model on held-out prompts. Writes <out>/<variant>.json and a summary table to stdout.
+Measured (one H100, 2026-11-24, tiny, 2,000 steps x 256, 128 held-out prompts, raw weights): x vs v color 0.65 vs
+0.62, shape 0.20 vs 0.19, direction 0.16 vs 0.10, final loss 0.070 for both; the teacher keeps the velocity."""
 import argparse
 import json
 import subprocess
