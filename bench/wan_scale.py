@@ -510,6 +510,7 @@ def time_train_steps(b: Bench, name: str, student: nn.Module, objective, data, t
     "Time `name`'s trainer steps (in a temporary run folder); fills `record` (timings, memory); returns the median s."
     with tempfile.TemporaryDirectory() as out:
         trainer = make_trainer(b, student, objective, data, tc, out)
+        record.setdefault("settings", {}).update(parallel=trainer.parallel, processes=trainer.world_size)
         start_memory(b, record)
         if seed is not None:
             torch.manual_seed(seed)                             # e.g. random exit steps that repeat run to run

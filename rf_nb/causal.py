@@ -421,10 +421,20 @@ def _steps_tensor(steps: Sequence[float] | Tensor | None) -> Tensor:
     return ts
 
 
-def _exit_steps(grad_step: int | str | None, num_steps: int, generator: torch.Generator | None) -> Callable[[int], int]:
+def _exit_steps(grad_step: int | str | Sequence[int] | None, num_steps: int,
+                generator: torch.Generator | None) -> Callable[[int], int]:
     "Block index -> the denoising step at which that block exits (the last step unless `grad_step` says otherwise)."
     if grad_step is None:
         return lambda blk: num_steps - 1
+    if isinstance(grad_step, (list, tuple, Tensor)):
+        per_block = [int(s) for s in grad_step]
+        if not all(0 <= s < num_steps for s in per_block):
+            raise ValueError(f"grad_step={per_block}: every block's exit step must be in [0, {num_steps})")
+        def given(blk: int) -> int:
+            if blk >= len(per_block):
+                raise ValueError(f"grad_step gives exit steps for {len(per_block)} blocks; block {blk} has none")
+            return per_block[blk]
+        return given
     if grad_step == "random":
         drawn: dict[int, int] = {}
 
@@ -436,7 +446,8 @@ def _exit_steps(grad_step: int | str | None, num_steps: int, generator: torch.Ge
         return draw
     if isinstance(grad_step, int) and -num_steps <= grad_step < num_steps:
         return lambda blk: grad_step % num_steps
-    raise ValueError(f"grad_step={grad_step!r}: use None, 'random' or a step index in [-{num_steps}, {num_steps})")
+    raise ValueError(f"grad_step={grad_step!r}: use None, 'random', a step index in [-{num_steps}, {num_steps}) "
+                     f"or one exit step per block")
 
 
 def _fresh_noise(like: Tensor, generator: torch.Generator | None) -> Tensor:
@@ -470,7 +481,8 @@ def _make_cache(student: WanTransformer3DModel, noise_block: Tensor, num_blocks:
 
 def _generate(student: WanTransformer3DModel, text: Tensor | TextKV, noise_fn: Callable[[int], Tensor],
               num_blocks: int | None, steps: Sequence[float] | Tensor | None = None,
-              grad_step: int | str | None = None, context_noise: float = 0, generator: torch.Generator | None = None,
+              grad_step: int | str | Sequence[int] | None = None, context_noise: float = 0,
+              generator: torch.Generator | None = None,
               grad_from_block: int = 0, sink_frames: int = 0, window_frames: int | None = None,
               cache: KVCache | None = None, callback: Callable | None = None,
               num_train_timesteps: int = 1000) -> Iterator[Tensor]:
@@ -511,7 +523,7 @@ def _generate(student: WanTransformer3DModel, text: Tensor | TextKV, noise_fn: C
 
 
 def rollout(student: WanTransformer3DModel, text: Tensor | TextKV, noise: Tensor,
-            steps: Sequence[float] | Tensor | None = None, grad_step: int | str | None = None,
+            steps: Sequence[float] | Tensor | None = None, grad_step: int | str | Sequence[int] | None = None,
             context_noise: float = 0, generator: torch.Generator | None = None, *, grad_from_block: int = 0,
             sink_frames: int = 0, window_frames: int | None = None, cache: KVCache | None = None,
             callback: Callable | None = None, num_train_timesteps: int = 1000) -> Tensor:

@@ -138,6 +138,8 @@ class TrainConfig:
     warmup_steps: int = 0
     lr_schedule: str = "constant"      # 'constant' | 'cosine' (to min_lr_ratio * lr at `steps`), after warmup
     min_lr_ratio: float = 0.1
+    parallel: str = "auto"             # several processes: 'auto' (FSDP if `accelerate launch` has an FSDP config, else
+                                       # DDP) | 'ddp' | 'fsdp' (rf_nb.train: sharded weights, gradients, AdamW and EMA)
 
 
 @dataclass
@@ -440,6 +442,10 @@ def validate(cfg: Config) -> Config:
                f"train.{name}.lr_schedule={tr.lr_schedule!r}: use 'constant' or 'cosine'")
         _check(tr.mixed_precision in ("no", "bf16", "fp16"),
                f"train.{name}.mixed_precision={tr.mixed_precision!r}: use 'no', 'bf16' or 'fp16'")
+        _check(tr.parallel in ("auto", "ddp", "fsdp"),
+               f"train.{name}.parallel={tr.parallel!r}: use 'auto', 'ddp' or 'fsdp'")
+        _check(not (tr.parallel == "fsdp" and tr.mixed_precision == "fp16"),
+               f"train.{name}: FSDP with fp16 is not supported (one GradScaler for sharded gradients); use bf16")
     _check(cfg.dtype in ("auto", "float32", "bfloat16", "float16"),
            f"dtype={cfg.dtype!r}: use 'auto', 'float32', 'bfloat16' or 'float16'")
     rw = cfg.reward

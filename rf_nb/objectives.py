@@ -14,13 +14,15 @@ from .causal import causal_forward, frames_per_block_of, make_causal
 from .config import Config
 from .flow import add_noise, cfg_velocity, shift_sigmas, sigma_from_t, t_from_sigma, velocity_target, x0_from_velocity
 from .teacher import Teacher
+from .train import inner_module, run_model
 
 # %% auto #0
 __all__ = ['FRAME_CHOICES', 'student_block_size', 'make_student', 'block_state_indices', 'gather_states', 'ode_regression_loss',
-           'ODERegression', 'supervised_frames', 'latent_reward', 'student_latents', 'reward_objective_loss',
-           'reward_loss', 'RewardFineTuning', 'fit_with_history', 'train_prompts', 'reward_finetune', 'initial_student',
-           'stage2_table', 'plot_reward_history', 'dmd_timesteps', 'x0_prediction', 'dmd_gradient',
-           'dmd_generator_loss', 'dmd_critic_loss', 'make_critic', 'DistributionMatching', 'dmd_distill']
+           'ODERegression', 'supervised_frames', 'latent_reward', 'student_latents', 'shared_exit_steps',
+           'reward_objective_loss', 'reward_loss', 'RewardFineTuning', 'fit_with_history', 'train_prompts',
+           'reward_finetune', 'initial_student', 'stage2_table', 'plot_reward_history', 'dmd_timesteps',
+           'x0_prediction', 'dmd_gradient', 'dmd_generator_loss', 'dmd_critic_loss', 'make_critic',
+           'DistributionMatching', 'dmd_distill']
 
 # %% ../nbs/10_objectives.ipynb #6e13ea74
 def student_block_size(cfg: Config) -> int:
@@ -75,9 +77,10 @@ def ode_regression_loss(v: Tensor, x: Tensor, sigma_frames: Tensor, x0: Tensor, 
 
 # %% ../nbs/10_objectives.ipynb #66835556
 def _unwrap(model: nn.Module) -> nn.Module:
-    """The plain module under a DDP wrapper. The objectives here call `causal_forward` / rollouts on the unwrapped
-    transformer (several forwards per step), so DDP's hooks never run: they set `bypasses_wrapper = True` and the
-    trainer averages their gradients across processes itself (`Trainer._average_gradients`)."""
+    """A trainable model without its DDP wrapper; an FSDP `ModelEntry` stays (calling it is calling the model).
+    The objectives here run `causal_forward` / rollouts on the module (several forwards per step) through
+    `rf_nb.train.run_model`: under DDP its hooks never run, so they set `bypasses_wrapper = True` and the trainer
+    averages their gradients itself; under FSDP they run inside the entry, whose hooks gather and reduce."""
     return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
 
 
@@ -104,24 +107,30 @@ class ODERegression:
 
     def loss(self, batch: dict, model: nn.Module, generator: torch.Generator | None = None) -> tuple[Tensor, dict]:
         "The ODE loss of `model` (a student `Teacher`) on `batch`, drawing the block indices from `generator`."
-        model = _unwrap(model)
         states, sigmas = self._check(batch)                                 # [B, K, C, F, H, W], [B, K]
         b, k, _, f = states.shape[:4]
-        fpb = getattr(model.transformer, "causal_frames_per_block", None) or student_block_size(self.cfg)  # 1 block if bidirectional
+        transformer = inner_module(model).transformer
+        fpb = getattr(transformer, "causal_frames_per_block", None) or student_block_size(self.cfg)  # 1 block if bidirectional
         idx = block_state_indices(b, f, fpb, k, generator, states.device)  # [B, F]
         x, sig = gather_states(states, sigmas.float(), idx)                 # [B, C, F, H, W], [B, F]
         t = t_from_sigma(sig, self.T)                                       # [B, F] per-frame timesteps
-        dtype = next(model.transformer.parameters()).dtype
+        dtype = next(transformer.parameters()).dtype
         text = batch.get("text")
-        if text is None:
-            model.text_encoder.eval()
-            with torch.no_grad():
-                text = model.encode(list(batch["prompt"]))                  # [B, L, D]
-        v = self.velocity(model, x.to(dtype), t, text.to(dtype))            # [B, C, F, H, W]
+        prompts = list(batch["prompt"]) if text is None else None
+        v = run_model(model, self._encoded_velocity, x.to(dtype), t, text, prompts)  # [B, C, F, H, W]
         noisy = sig > 0                                                     # [B, F]
         loss = ode_regression_loss(v, x, sig, states[:, -1], noisy)
         clean_share = 1.0 - noisy[:, ::fpb].float().mean()
         return loss, {"ode_loss": float(loss.detach()), "t_mean": float(t.mean()), "clean_share": float(clean_share)}
+
+    def _encoded_velocity(self, model: nn.Module, x: Tensor, t: Tensor, text: Tensor | None,
+                          prompts: list[str] | None) -> Tensor:
+        "`velocity` for text embeddings, or (`text=None`) for `prompts` encoded by the student's frozen text encoder."
+        if text is None:
+            model.text_encoder.eval()
+            with torch.no_grad():
+                text = model.encode(prompts)                                # [B, L, D]
+        return self.velocity(model, x, t, text.to(x.dtype))
 
     def velocity(self, model: nn.Module, x: Tensor, t: Tensor, text: Tensor) -> Tensor:
         "The student's velocity: one full-sequence block-causal forward with per-frame timesteps `t [B, F]`."
@@ -172,10 +181,18 @@ def student_latents(student: Teacher, prompts: list[str], cfg: Config, codec,
                     grad_from_block: int = 0) -> Tensor:
     """The student's few-step rollout for `prompts` from fresh noise: latents x0 `[B, C, f, h, w]`, with a graph at
     one exit step per block from `grad_from_block` on (`grad_step=None`: no graph). Shared by every stage-2 objective."""
+    return run_model(student, _rollout_latents, prompts, cfg, codec, generator, grad_step, grad_from_block)
+
+
+def _rollout_latents(student: Teacher, prompts: list[str], cfg: Config, codec, generator: torch.Generator | None,
+                     grad_step: int | str | None, grad_from_block: int) -> Tensor:
+    "The body of `student_latents`, on the student module itself (run inside its FSDP entry when sharded)."
     from rf_nb.causal import rollout
     from rf_nb.pipeline import student_timesteps
-    student = _unwrap(student)
     p = next(student.transformer.parameters())
+    if grad_step == "random" and _processes() > 1:        # the same forwards on every process (FSDP needs it)
+        grad_step = shared_exit_steps(cfg.latent_frames // frames_per_block_of(student.transformer),
+                                      len(student_timesteps(cfg)), generator, p.device)
     shape = (len(prompts), cfg.model.in_channels, cfg.latent_frames,
              cfg.world.height // codec.spatial_scale, cfg.world.width // codec.spatial_scale)
     gdev = generator.device if generator is not None else "cpu"
@@ -185,6 +202,25 @@ def student_latents(student: Teacher, prompts: list[str], cfg: Config, codec,
         text = student.encode(list(prompts)).to(p.dtype)                     # [B, L, D]
     return rollout(student.transformer, text, noise, student_timesteps(cfg), grad_step=grad_step,
                    generator=generator, grad_from_block=grad_from_block)
+
+
+def _processes() -> int:
+    import torch.distributed as dist
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def shared_exit_steps(num_blocks: int, num_steps: int, generator: torch.Generator | None = None,
+                      device: torch.device | str = "cpu") -> list[int]:
+    """One random exit step per block, drawn on process 0 and broadcast (the same on every process); the stage-2
+    rollouts use it whenever several processes train. Under FSDP a block that exits at step k runs k + 1 forwards,
+    each gathering every layer unit: processes that drew different steps would wait on different collectives.
+    (Self-Forcing also shares its exit steps across ranks.) Under DDP it changes nothing but the draws."""
+    import torch.distributed as dist
+    gdev = generator.device if generator is not None else "cpu"
+    steps = torch.randint(num_steps, (num_blocks,), generator=generator, device=gdev).to(device)   # [blocks]
+    if _processes() > 1:
+        dist.broadcast(steps, src=0)
+    return steps.tolist()
 
 
 def reward_objective_loss(r: Tensor, refl_lambda: float | None = None) -> Tensor:
@@ -199,7 +235,7 @@ def reward_loss(student: Teacher, reward, prompts: list[str], cfg: Config, codec
     supervised frames, score with the frozen `reward`. Returns (loss, logs)."""
     first = 0 if frames != "last" or getattr(reward, "video", False) else -1  # blocks before: no graph at all
     x0 = student_latents(student, prompts, cfg, codec, generator, grad_step, grad_from_block=first)  # [B, C, f, h, w]
-    fpb = frames_per_block_of(_unwrap(student).transformer)
+    fpb = frames_per_block_of(inner_module(student).transformer)
     r, idx = latent_reward(x0, codec, reward, list(prompts), frames, generator)
     loss = reward_objective_loss(r, refl_lambda)
     return loss, {"reward": float(r.detach().mean()), "frame_mean": float(idx.float().mean()),
@@ -263,7 +299,7 @@ def fit_with_history(trainer, cfg: Config, reward, out_dir, perception=None, mod
         if hist_path.exists() else []
 
     def check() -> None:
-        model = trainer.ema_model(model_key) if ema else trainer.modules[model_key]
+        model = trainer.ema_model(model_key) if ema else trainer.full_model(model_key)
         rec = _history_record(model, cfg, reward, perception, trainer.step)
         history.append(rec)
         with atomic_path(hist_path) as tmp:                        # rewritten whole: a resume drops stale lines
@@ -278,7 +314,7 @@ def fit_with_history(trainer, cfg: Config, reward, out_dir, perception=None, mod
         metrics = trainer.fit(stop_after=min(steps, (trainer.step // every + 1) * every))
         if history[-1]["step"] != trainer.step:
             check()
-    final = trainer.ema_model(model_key) if ema else trainer.modules[model_key]
+    final = trainer.ema_model(model_key) if ema else trainer.full_model(model_key)
     return final, history, metrics
 
 

@@ -20,7 +20,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -30,16 +30,19 @@ from accelerate.state import AcceleratorState, PartialState
 from accelerate.utils import DistributedDataParallelKwargs, send_to_device
 from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
+from torch.distributed.tensor import DTensor, distribute_tensor
 from torch.utils.data import Dataset, IterableDataset, default_collate
 from tqdm import tqdm
 
 from .config import TrainConfig, atomic_path, to_plain, write_json
 
 # %% auto #0
-__all__ = ['Objective', 'mix_seed', 'BatchSource', 'flatten_optimizer_state', 'unflatten_optimizer_state', 'get_rng_state',
-           'set_rng_state', 'EMA', 'NonFiniteLossError', 'checkpoints_dir', 'list_checkpoints', 'latest_checkpoint',
-           'lr_at', 'fit_steps_to_budget', 'Trainer', 'train', 'load_final', 'ToyRegression', 'toy_mlp',
-           'mse_objective', 'accelerate_config', 'LaunchError', 'launch']
+__all__ = ['SHARDED_LAYERS', 'Objective', 'mix_seed', 'BatchSource', 'flatten_optimizer_state', 'unflatten_optimizer_state',
+           'get_rng_state', 'set_rng_state', 'EMA', 'NonFiniteLossError', 'checkpoints_dir', 'list_checkpoints',
+           'latest_checkpoint', 'ModelEntry', 'inner_module', 'run_model', 'fsdp_settings', 'sharded_layers',
+           'fsdp_wrap', 'meta_copy', 'materialize', 'fsdp_state_dict', 'fsdp_load_state_dict', 'fsdp_optimizer_state',
+           'fsdp_load_optimizer_state', 'lr_at', 'fit_steps_to_budget', 'Trainer', 'train', 'load_final',
+           'ToyRegression', 'toy_mlp', 'mse_objective', 'accelerate_config', 'LaunchError', 'launch']
 
 # %% ../nbs/05_train.ipynb #efeb9d6d
 _DATA, _PERM, _RNG = 1, 2, 3  # stream tags: each random stream of the trainer has its own seed family
@@ -170,7 +173,10 @@ class EMA:
             raise ValueError(f"EMA state does not match the model (missing {sorted(set(self.shadow) - set(sd))[:3]}, "
                              f"unexpected {sorted(set(sd) - set(self.shadow))[:3]}); resume with the same model")
         for n, e in self.shadow.items():
-            e.copy_(sd[n])
+            src = sd[n].to(_local(e).device)
+            if isinstance(e, DTensor):       # FSDP: every process keeps its own shard of the full tensor
+                src = distribute_tensor(src, e.device_mesh, e.placements, src_data_rank=None)
+            e.copy_(src)
 
     @contextmanager
     def swapped(self, model: nn.Module) -> Iterator[nn.Module]:
@@ -229,6 +235,147 @@ def _commit_dir(tmp: Path, final: Path) -> None:
 def _write_text_atomic(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+# %% ../nbs/05_train.ipynb #40c05664
+SHARDED_LAYERS = (nn.Linear, nn.Embedding, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+class ModelEntry(nn.Module):
+    """The door into a model trained under FSDP: `entry(*args)` is `model(*args)`, `entry(*args, fn=f)` runs
+    `f(model, *args)`. FSDP's root hooks sit on this forward, so the parameters that no layer unit holds are
+    gathered around the call and `f` may use any part of the model."""
+
+    def __init__(self, module: nn.Module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, *args, fn: Callable | None = None, **kwargs):
+        return self.module(*args, **kwargs) if fn is None else fn(self.module, *args, **kwargs)
+
+
+def inner_module(model: nn.Module) -> nn.Module:
+    "The model under a DDP wrapper or a `ModelEntry` (for reading its attributes; call it through `run_model`)."
+    return model.module if isinstance(model, (ModelEntry, nn.parallel.DistributedDataParallel)) else model
+
+
+def run_model(model: nn.Module, fn: Callable, *args, **kwargs) -> Any:
+    """`fn(module, *args, **kwargs)` on a model as the trainer hands it to an objective: plain, DDP-wrapped (run on
+    the module: rollout objectives average their gradients through the trainer) or a `ModelEntry` (run inside it)."""
+    if isinstance(model, ModelEntry):
+        return model(*args, fn=fn, **kwargs)
+    return fn(inner_module(model), *args, **kwargs)
+
+
+def _local(t: torch.Tensor) -> torch.Tensor:
+    "This process's shard of a DTensor, or the tensor itself."
+    return t.to_local() if isinstance(t, DTensor) else t
+
+
+def fsdp_settings(cfg: TrainConfig, world_size: int, env: Mapping[str, str] | None = None) -> dict | None:
+    """How a trainer shards (`None`: it does not). `cfg.parallel='auto'` follows `accelerate launch`
+    (`ACCELERATE_USE_FSDP`); the layer threshold and resharding come from its FSDP config (`FSDP_MIN_NUM_PARAMS`,
+    default 1M; `FSDP_RESHARD_AFTER_FORWARD`, default true); `NO_WRAP` makes the whole model one unit."""
+    env = os.environ if env is None else env
+    wanted = cfg.parallel == "fsdp" or (cfg.parallel == "auto" and env.get("ACCELERATE_USE_FSDP", "").lower() == "true")
+    if not wanted or world_size < 2:
+        return None
+    if env.get("FSDP_VERSION", "2") != "2":
+        raise ValueError(f"fsdp_version={env['FSDP_VERSION']}: rf_nb shards with FSDP2 (torch fully_shard); "
+                         f"set fsdp_version: 2 in the accelerate config")
+    policy = env.get("FSDP_AUTO_WRAP_POLICY", "SIZE_BASED_WRAP")
+    if policy not in ("SIZE_BASED_WRAP", "NO_WRAP"):
+        raise ValueError(f"fsdp_auto_wrap_policy={policy}: use SIZE_BASED_WRAP (one unit per large layer) or NO_WRAP; "
+                         f"the block-causal forward reads block parameters outside the blocks' forward")
+    if cfg.mixed_precision == "fp16":
+        raise ValueError("FSDP with mixed_precision='fp16' is not supported (one GradScaler for sharded gradients); use bf16")
+    return {"min_params": int(env.get("FSDP_MIN_NUM_PARAMS", 1_000_000)) if policy == "SIZE_BASED_WRAP" else None,
+            "reshard_after_forward": env.get("FSDP_RESHARD_AFTER_FORWARD", "true").lower() in ("true", "1"),
+            "mixed_precision": cfg.mixed_precision}
+
+
+def sharded_layers(model: nn.Module, min_params: int | None) -> list[nn.Module]:
+    "The layers that become FSDP units: `SHARDED_LAYERS` with >= `min_params` parameters of their own."
+    if min_params is None:
+        return []
+    return [m for m in model.modules() if isinstance(m, SHARDED_LAYERS)
+            and sum(p.numel() for p in m.parameters(recurse=False)) >= min_params]
+
+
+def fsdp_wrap(model: nn.Module, mesh, min_params: int | None = 1_000_000, reshard_after_forward: bool = True,
+              mixed_precision: str = "no") -> ModelEntry:
+    "Shard `model` in place with FSDP2: `sharded_layers` as units, the rest in a `ModelEntry` root unit; returns the entry."
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+    low = torch.bfloat16 if mixed_precision == "bf16" else None
+    mp = dict(param_dtype=low, reduce_dtype=torch.float32 if low else None)
+    for layer in sharded_layers(model, min_params):
+        fully_shard(layer, mesh=mesh, reshard_after_forward=reshard_after_forward, mp_policy=MixedPrecisionPolicy(**mp))
+    entry = ModelEntry(model)
+    # the root does not cast the call's inputs (timesteps stay fp32); the layer units cast theirs
+    fully_shard(entry, mesh=mesh, reshard_after_forward=reshard_after_forward,
+                mp_policy=MixedPrecisionPolicy(**mp, cast_forward_inputs=False))
+    return entry
+
+
+def meta_copy(model: nn.Module) -> nn.Module:
+    "A copy of `model` whose parameters are on the meta device (no memory; buffers are real copies): a skeleton."
+    memo = {id(p): nn.Parameter(torch.empty_like(p, device="meta"), requires_grad=p.requires_grad)
+            for p in model.parameters()}
+    skel = copy.deepcopy(model, memo)
+    for k in ("forward", "_original_forward"):   # accelerate's autocast wrapper is bound to the original
+        skel.__dict__.pop(k, None)
+    return skel
+
+
+def materialize(skeleton: nn.Module, state: Mapping[str, torch.Tensor], device: torch.device | str) -> nn.Module:
+    "A plain module: a copy of `skeleton` holding the full `state` (every parameter and persistent buffer)."
+    m = copy.deepcopy(skeleton)
+    m.load_state_dict(state, strict=True, assign=True)
+    return m.to(device)
+
+
+def _state_options(**kw):
+    from torch.distributed.checkpoint.state_dict import StateDictOptions
+    return StateDictOptions(full_state_dict=True, **kw)
+
+
+def fsdp_state_dict(entry: ModelEntry, to_cpu: bool = True) -> dict[str, torch.Tensor]:
+    """The full state dict of a sharded model, keys as the unsharded module's. Every process calls it; with `to_cpu`
+    only the main process receives it (the others get {}), else every process gets it on its device."""
+    from torch.distributed.checkpoint.state_dict import get_model_state_dict
+    sd = get_model_state_dict(entry, options=_state_options(cpu_offload=to_cpu))
+    return {k.removeprefix("module."): v for k, v in sd.items()}
+
+
+def fsdp_load_state_dict(entry: ModelEntry, state: Mapping[str, torch.Tensor]) -> None:
+    "Load a full state dict (every process holds it) into a sharded model: each process keeps its shards."
+    from torch.distributed.checkpoint.state_dict import set_model_state_dict
+    set_model_state_dict(entry, {f"module.{k}": v for k, v in state.items()}, options=_state_options(strict=True))
+
+
+def _trainable_names(entry: nn.Module) -> list[str]:
+    return [n for n, p in entry.named_parameters() if p.requires_grad]
+
+
+def fsdp_optimizer_state(entry: ModelEntry, opt: torch.optim.Optimizer) -> dict:
+    """A sharded model's full optimizer state on the main process ({} elsewhere), keyed by parameter index like
+    `optimizer.state_dict()` of one process, so that checkpoints have one format. Every process calls it."""
+    from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
+    sd = get_optimizer_state_dict(entry, opt, options=_state_options(cpu_offload=True))
+    if not sd or not sd.get("state") and not sd.get("param_groups"):
+        return {}
+    index = {n: i for i, n in enumerate(_trainable_names(entry))}
+    groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[n] for n in g["params"]]}
+              for g in sd["param_groups"]]
+    return {"state": {index[n]: st for n, st in sd["state"].items()}, "param_groups": groups}
+
+
+def fsdp_load_optimizer_state(entry: ModelEntry, opt: torch.optim.Optimizer, state: dict) -> None:
+    "The inverse of `fsdp_optimizer_state`, on every process (each keeps the shards of its parameters)."
+    from torch.distributed.checkpoint.state_dict import set_optimizer_state_dict
+    names = _trainable_names(entry)
+    full = {"state": {names[int(i)]: st for i, st in state["state"].items()},
+            "param_groups": [{**g, "params": [names[int(i)] for i in g["params"]]} for g in state["param_groups"]]}
+    set_optimizer_state_dict(entry, opt, full, options=_state_options())
 
 # %% ../nbs/05_train.ipynb #c093d89a
 def lr_at(cfg: TrainConfig, update: int) -> float:
@@ -305,20 +452,21 @@ class Trainer:
             kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused_parameters)])
         self._acc_state = (dict(PartialState._shared_state), dict(AcceleratorState._shared_state))  # see fit()
         self.rank, self.world_size, self.is_main = acc.process_index, acc.num_processes, acc.is_main_process
+        self.fsdp = fsdp_settings(cfg, self.world_size)       # None: DDP (several processes) or one process
         for n in self.frozen:                                 # frozen: no grads, eval mode, never wrapped
             models[n].requires_grad_(False).eval().to(acc.device)
-        opts = []
-        for n in self.names:
-            m, c = models[n].train(), self.model_cfgs[n]
-            params = [p for p in m.parameters() if p.requires_grad]
-            opts.append(torch.optim.AdamW(params, lr=c.lr, betas=tuple(c.betas), weight_decay=c.weight_decay))
-        prepared = acc.prepare(*[models[n] for n in self.names], *opts)
-        prepared = prepared if isinstance(prepared, (list, tuple)) else [prepared]
-        k = len(self.names)
-        self.wrapped = dict(zip(self.names, prepared[:k]))    # what the objective calls (DDP under several processes)
-        self.optimizers = dict(zip(self.names, prepared[k:]))
+        if self.fsdp:
+            self._prepare_fsdp(models)
+        else:
+            opts = [self._adamw(models[n].train(), self.model_cfgs[n]) for n in self.names]
+            prepared = acc.prepare(*[models[n] for n in self.names], *opts)
+            prepared = prepared if isinstance(prepared, (list, tuple)) else [prepared]
+            k = len(self.names)
+            self.wrapped = dict(zip(self.names, prepared[:k]))  # what the objective calls (DDP under several processes)
+            self.optimizers = dict(zip(self.names, prepared[k:]))
         self.models = {n: self.wrapped.get(n, models[n]) for n in models}
-        self.modules = {n: acc.unwrap_model(self.wrapped[n]) for n in self.names}
+        self.modules = {n: inner_module(self.wrapped[n]) if self.fsdp else acc.unwrap_model(self.wrapped[n])
+                        for n in self.names}
         self.emas = {n: EMA(self.modules[n], c.ema_decay, c.ema_start, c.ema_warmup)
                      for n, c in self.model_cfgs.items() if c.ema_decay is not None}
         self.source = BatchSource(data, cfg.batch_size, self.seed, self.rank, self.world_size)
@@ -337,6 +485,20 @@ class Trainer:
         acc.wait_for_everyone()
 
     # ------------------------------------------------------------ setup helpers
+    @staticmethod
+    def _adamw(model: nn.Module, c: TrainConfig) -> torch.optim.Optimizer:
+        params = [p for p in model.parameters() if p.requires_grad]
+        return torch.optim.AdamW(params, lr=c.lr, betas=tuple(c.betas), weight_decay=c.weight_decay)
+
+    def _prepare_fsdp(self, models: dict[str, nn.Module]) -> None:
+        "Shard each trainable model (see 'Sharded models'); keep a parameter-free skeleton for evaluation copies."
+        from torch.distributed.device_mesh import init_device_mesh
+        dev = self.accelerator.device
+        mesh = init_device_mesh(dev.type, (self.world_size,))
+        self._skeletons = {n: meta_copy(models[n]) for n in self.names}
+        self.wrapped = {n: fsdp_wrap(models[n].train().to(dev), mesh, **self.fsdp) for n in self.names}
+        self.optimizers = {n: self._adamw(self.wrapped[n], self.model_cfgs[n]) for n in self.names}
+
     @staticmethod
     def _check_args(models, trainable, cfg) -> dict[str, TrainConfig]:
         if not isinstance(models, dict) or not models or not all(isinstance(m, nn.Module) for m in models.values()):
@@ -371,8 +533,21 @@ class Trainer:
         return p
 
     def unwrap(self, name: str) -> nn.Module:
-        "The plain module of a trainable model (no DDP wrapper): for its methods other than `forward`."
+        "The module of a trainable model without its DDP wrapper (under FSDP: its sharded module; see `full_model`)."
         return self.modules[name]
+
+    @property
+    def parallel(self) -> str:
+        "'fsdp', 'ddp' (several processes) or 'none' (one process)."
+        return "fsdp" if self.fsdp else ("ddp" if self.world_size > 1 else "none")
+
+    def full_model(self, name: str | None = None) -> nn.Module:
+        """Model `name` as a plain module for evaluation: the module itself (not a copy: further training changes it),
+        or under FSDP a gathered copy (every process must call it)."""
+        name = name or self.names[0]
+        if not self.fsdp:
+            return self.modules[name]
+        return materialize(self._skeletons[name], fsdp_state_dict(self.wrapped[name], to_cpu=False), self.accelerator.device)
 
     # ------------------------------------------------------------ EMA access
     @contextmanager
@@ -385,9 +560,11 @@ class Trainer:
             yield m
 
     def ema_model(self, name: str | None = None) -> nn.Module:
-        "A frozen copy (eval mode) of model `name` holding its EMA weights."
+        "A frozen copy (eval mode) of model `name` holding its EMA weights (a plain module under FSDP too)."
+        name = name or self.names[0]
         with self.use_ema(name) as m:
-            c = copy.deepcopy(m)
+            c = materialize(self._skeletons[name], fsdp_state_dict(self.wrapped[name], to_cpu=False),
+                            self.accelerator.device) if self.fsdp else copy.deepcopy(m)
         for k in ("forward", "_original_forward"):  # drop accelerate's autocast wrapper bound to the original
             c.__dict__.pop(k, None)
         return c.requires_grad_(False).eval()
@@ -416,6 +593,13 @@ class Trainer:
             p.grad = flat[i:i + g.numel()].view_as(g).to(g.dtype)
             i += g.numel()
 
+    def _clip_gradients(self, name: str, clip: float) -> float:
+        "Clip model `name`'s gradients to norm `clip` (inf: measure only); returns the norm over all processes."
+        if not self.fsdp:
+            return float(self.accelerator.clip_grad_norm_(self.wrapped[name].parameters(), clip))
+        norm = torch.nn.utils.clip_grad_norm_(self.wrapped[name].parameters(), clip)  # sharded grads: one global norm
+        return float(norm.full_tensor() if isinstance(norm, DTensor) else norm)
+
     def _fail(self, what: str, step: int, logs: dict) -> None:
         good = str(self.last_checkpoint) if self.last_checkpoint else "none (no checkpoint written yet)"
         short = {k: round(v, 6) for k, v in list(logs.items())[:8]}
@@ -431,7 +615,9 @@ class Trainer:
         sums, logs, keys = None, {}, None
         for micro in range(cfg.grad_accum):
             batch = send_to_device(self.source(step * cfg.grad_accum + micro), acc.device)
-            with acc.accumulate(*self.wrapped.values()):
+            for e in self.wrapped.values() if self.fsdp else ():  # FSDP: reduce-scatter on the last micro-batch only
+                e.set_requires_gradient_sync(micro == cfg.grad_accum - 1)
+            with acc.accumulate(*([] if self.fsdp else self.wrapped.values())):
                 with acc.autocast():
                     out = self.objective(batch, self.models, step)
                 if not (isinstance(out, tuple) and len(out) == 2):
@@ -454,7 +640,7 @@ class Trainer:
             if not np.isfinite(x):
                 self._fail(f"loss{'' if k == 'loss' else ' of ' + repr(k)} is {x}", step, logs)
         stepping = self.names if keys == ["loss"] else [n for n in self.names if n in keys]
-        if self.world_size > 1 and getattr(self.objective, "bypasses_wrapper", False):
+        if self.world_size > 1 and not self.fsdp and getattr(self.objective, "bypasses_wrapper", False):
             for n in stepping:
                 self._average_gradients(n)
         if cfg.mixed_precision == "fp16" and len(stepping) > 1:
@@ -463,7 +649,7 @@ class Trainer:
         for n in stepping:                                    # check every gradient before any update
             c = self.model_cfgs[n]
             clip = c.grad_clip if c.grad_clip and c.grad_clip > 0 else float("inf")
-            norms[n] = float(acc.clip_grad_norm_(self.wrapped[n].parameters(), clip))
+            norms[n] = self._clip_gradients(n, clip)
             if not np.isfinite(norms[n]) and cfg.mixed_precision != "fp16":  # fp16: the scaler skips the step
                 self._fail(f"gradient norm of {n!r} is {norms[n]}", step, logs)
         for n in stepping:
@@ -472,7 +658,7 @@ class Trainer:
             for g in opt.param_groups:
                 g["lr"] = lrs[n]
             opt.step()
-            if opt.step_was_skipped:                          # fp16 overflow
+            if getattr(opt, "step_was_skipped", False):       # fp16 overflow (accelerate's optimizer)
                 self.skipped += 1
                 continue
             self.updates[n] += 1
@@ -551,7 +737,7 @@ class Trainer:
                    "updates": dict(self.updates), "seconds": round(self.elapsed, 4), "session_seconds": round(secs, 4),
                    "samples": self.step * per_step,
                    "samples_per_s": round((self.step - start) * per_step / max(secs, 1e-9), 3),
-                   "num_processes": self.world_size, "resumed_from": self.resumed_from,
+                   "num_processes": self.world_size, "parallel": self.parallel, "resumed_from": self.resumed_from,
                    "skipped_steps": self.skipped, "finished": self.step >= cfg.steps}
         if self.step >= cfg.steps:
             self.write_final(metrics)
@@ -561,7 +747,8 @@ class Trainer:
     def config_dict(self) -> dict:
         "What `config.json` holds: the trainer's settings (and `run_config` if given)."
         d = {"train": to_plain(self.cfg), "models": {n: to_plain(c) for n, c in self.model_cfgs.items()},
-             "trainable": self.names, "frozen": self.frozen, "seed": self.seed, "num_processes": self.world_size}
+             "trainable": self.names, "frozen": self.frozen, "seed": self.seed, "num_processes": self.world_size,
+             "parallel": self.parallel}
         if self.run_config is not None:
             d["run"] = to_plain(self.run_config)
         return d
@@ -570,9 +757,46 @@ class Trainer:
         for n, m in self.modules.items():
             ema = self.emas[n].shadow if n in self.emas else {}
             for what, tensors in (("weights", dict(m.named_parameters())), ("EMA weights", ema)):
-                bad = [k for k, t in tensors.items() if not torch.isfinite(t).all()]
+                bad = [k for k, t in tensors.items() if not torch.isfinite(_local(t)).all()]
+                if self.fsdp:                             # each process sees its shards: all stop together
+                    flag = self.accelerator.reduce(torch.tensor([float(bool(bad))], device=self.accelerator.device), "sum")
+                    bad = bad or (["a shard on another process"] if float(flag) > 0 else [])
                 if bad:
                     self._fail(f"{what} of {n!r} are non-finite ({bad[0]})", self.step, {})
+
+    def _model_state(self, name: str, ema: bool = False) -> dict[str, torch.Tensor] | None:
+        """Model `name`'s full state dict (its EMA weights swapped in with `ema`) for the main process to write;
+        `None` means "save the module itself". Under FSDP every process must call it (a gather)."""
+        if not self.fsdp:
+            return None
+        if not ema:
+            return fsdp_state_dict(self.wrapped[name])
+        with self.emas[name].swapped(self.modules[name]):
+            return fsdp_state_dict(self.wrapped[name])
+
+    def _save_model(self, name: str, path: Path, ema: bool = False) -> None:
+        """The main process writes model `name` (or its EMA weights) as one safetensors file of the full model,
+        atomically; every process calls it (under FSDP it gathers)."""
+        state = self._model_state(name, ema)
+        if not self.is_main:
+            return
+        with atomic_path(path) as tmp:
+            if state is not None:
+                save_file({k: v.contiguous() for k, v in state.items()}, str(tmp))
+            elif ema:
+                with self.emas[name].swapped(self.modules[name]) as m:
+                    save_model(m, str(tmp))
+            else:
+                save_model(self.modules[name], str(tmp))
+
+    def _ema_state(self, name: str) -> dict[str, torch.Tensor]:
+        "The EMA's full fp32 tensors (under FSDP gathered from the shards; every process calls it)."
+        return {k: (v.full_tensor() if isinstance(v, DTensor) else v).detach().cpu().contiguous()
+                for k, v in self.emas[name].shadow.items()}
+
+    def _optimizer_state(self, name: str) -> dict:
+        "Model `name`'s AdamW state in one-process form (parameter indices); under FSDP gathered to the main process."
+        return fsdp_optimizer_state(self.wrapped[name], self.optimizers[name]) if self.fsdp else self.optimizers[name].state_dict()
 
     def save_checkpoint(self) -> Path:
         "Write `checkpoints/step_<N>/` atomically (temp folder, rename, then `latest`). Every rank calls it."
@@ -588,14 +812,17 @@ class Trainer:
         save_file(t, str(tmp / f"rng_rank{self.rank}.safetensors"))
         write_json(tmp / f"rng_rank{self.rank}.json", meta)
         acc.wait_for_everyone()
-        if self.is_main:
-            for n in self.names:
-                save_model(self.modules[n], str(tmp / f"model_{n}.safetensors"))
-                if n in self.emas:
-                    save_file({k: v.contiguous() for k, v in self.emas[n].shadow.items()}, str(tmp / f"ema_{n}.safetensors"))
-                ot, om = flatten_optimizer_state(self.optimizers[n].state_dict())
+        for n in self.names:                                  # gathers under FSDP: every process takes part
+            self._save_model(n, tmp / f"model_{n}.safetensors")
+            ema = self._ema_state(n) if n in self.emas else None
+            optim = self._optimizer_state(n)
+            if self.is_main:
+                if ema is not None:
+                    save_file(ema, str(tmp / f"ema_{n}.safetensors"))
+                ot, om = flatten_optimizer_state(optim)
                 save_file(ot, str(tmp / f"optim_{n}.safetensors"))
                 write_json(tmp / f"optim_{n}.json", om)
+        if self.is_main:
             for n in self.save_frozen:
                 save_model(self.models[n], str(tmp / f"model_{n}.safetensors"))
             write_json(tmp / "trainer_state.json", {
@@ -617,7 +844,8 @@ class Trainer:
 
     def load_checkpoint(self, path: str | Path) -> None:
         "Restore weights, EMA, optimizer states, RNG states and counters from a checkpoint folder (every rank)."
-        path, dev = Path(path), str(self.accelerator.device)
+        d = self.accelerator.device
+        path, dev = Path(path), "cpu" if d.type == "cpu" else str(d)  # safetensors refuses "cpu:0"
         st = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
         if st["trainable"] != self.names:
             raise ValueError(f"checkpoint {path} trained {st['trainable']} but this run trains {self.names}; "
@@ -630,11 +858,16 @@ class Trainer:
             if st[k] != v:
                 warnings.warn(f"resuming {path} with {k}={v} (was {st[k]}): batches differ from an uninterrupted run")
         for n in self.names:
-            load_model(self.modules[n], str(path / f"model_{n}.safetensors"), strict=True, device=dev)
+            meta = json.loads((path / f"optim_{n}.json").read_text(encoding="utf-8"))
+            optim = unflatten_optimizer_state(load_file(str(path / f"optim_{n}.safetensors")), meta)
+            if self.fsdp:                                     # every process reads the full files, keeps its shards
+                fsdp_load_state_dict(self.wrapped[n], load_file(str(path / f"model_{n}.safetensors"), device=dev))
+                fsdp_load_optimizer_state(self.wrapped[n], self.optimizers[n], optim)
+            else:
+                load_model(self.modules[n], str(path / f"model_{n}.safetensors"), strict=True, device=dev)
+                self.optimizers[n].load_state_dict(optim)
             if n in self.emas:
                 self.emas[n].load_state_dict(load_file(str(path / f"ema_{n}.safetensors"), device=dev))
-            meta = json.loads((path / f"optim_{n}.json").read_text(encoding="utf-8"))
-            self.optimizers[n].load_state_dict(unflatten_optimizer_state(load_file(str(path / f"optim_{n}.safetensors")), meta))
         rng = path / f"rng_rank{self.rank}.safetensors"
         if rng.is_file():
             set_rng_state(load_file(str(rng)), json.loads((path / f"rng_rank{self.rank}.json").read_text(encoding="utf-8")))
@@ -653,17 +886,15 @@ class Trainer:
 
     def write_final(self, metrics: dict) -> None:
         "Top-level outputs for downstream stages: model/ema safetensors, config.json, metrics.json (main process)."
+        files = {}
+        for i, n in enumerate(self.names):                    # gathers under FSDP: every process takes part
+            sfx = "" if i == 0 else f"_{n}"
+            files[n] = {"model": f"model{sfx}.safetensors"}
+            self._save_model(n, self.out_dir / files[n]["model"])
+            if n in self.emas:                                # a full state dict with the EMA parameters
+                files[n]["ema"] = f"ema{sfx}.safetensors"
+                self._save_model(n, self.out_dir / files[n]["ema"], ema=True)
         if self.is_main:
-            files = {}
-            for i, n in enumerate(self.names):
-                sfx = "" if i == 0 else f"_{n}"
-                files[n] = {"model": f"model{sfx}.safetensors"}
-                with atomic_path(self.out_dir / files[n]["model"]) as tmp:
-                    save_model(self.modules[n], str(tmp))
-                if n in self.emas:                            # a full state dict with the EMA parameters
-                    files[n]["ema"] = f"ema{sfx}.safetensors"
-                    with self.emas[n].swapped(self.modules[n]) as m, atomic_path(self.out_dir / files[n]["ema"]) as tmp:
-                        save_model(m, str(tmp))
             write_json(self.out_dir / "config.json", {**self.config_dict(), "primary": self.names[0], "files": files})
             write_json(self.out_dir / "metrics.json", metrics)
         self.accelerator.wait_for_everyone()
@@ -742,10 +973,11 @@ class LaunchError(RuntimeError):
 
 
 def launch(script: str | Path, *args: str, num_processes: int = 2, cpu: bool = True, mixed_precision: str = "no",
-           config_file: str | Path | None = None, env: dict | None = None, timeout: float = 300) -> str:
-    """Run `accelerate launch --config_file <cfg> script args...`; return its output, raise `LaunchError` on failure.
-    On CPU the processes get `ACCELERATE_USE_CPU=true`, no visible GPU and one thread each (unless `OMP_NUM_THREADS`
-    is set)."""
+           config_file: str | Path | None = None, env: dict | None = None, timeout: float = 300,
+           launch_args: Sequence[str] = ()) -> str:
+    """Run `accelerate launch --config_file <cfg> [launch_args] script args...`; return its output, raise
+    `LaunchError` on failure. `launch_args` override the config file (e.g. `--num_processes 2`). On CPU the
+    processes get `ACCELERATE_USE_CPU=true`, no visible GPU and one thread each (unless `OMP_NUM_THREADS` is set)."""
     script = Path(script)
     if not script.is_file():
         raise FileNotFoundError(f"launch: script {script} does not exist")
@@ -754,7 +986,8 @@ def launch(script: str | Path, *args: str, num_processes: int = 2, cpu: bool = T
     e = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
     if cpu:  # GPUs hidden: accelerate's barrier would pick CUDA device <rank> even under gloo
         e.update(ACCELERATE_USE_CPU="true", CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS=e.get("OMP_NUM_THREADS", "1"))
-    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(cfg), str(script), *map(str, args)]
+    cmd = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(cfg), *map(str, launch_args),
+           str(script), *map(str, args)]
     try:
         p = subprocess.run(cmd, env=e, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as ex:

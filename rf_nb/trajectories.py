@@ -26,7 +26,7 @@ from .world import sample_prompts
 # %% auto #0
 __all__ = ['TRAJECTORY_SECTIONS', 'PromptFileError', 'read_prompt_file', 'world_prompts', 'TrajectoryStoreError',
            'teacher_identity', 'store_dtype', 'trajectory_hash', 'TrajectoryStore', 'TrajectoryDataset',
-           'trajectory_noise', 'sample_trajectories', 'process_rank', 'trajectories_stage']
+           'trajectory_noise', 'sample_trajectories', 'process_rank', 'process_device', 'trajectories_stage']
 
 # %% ../nbs/08_trajectories.ipynb #e384a4c4
 class PromptFileError(ValueError):
@@ -348,21 +348,40 @@ def process_rank() -> tuple[int, int]:
     state = PartialState(cpu=parse_flag_from_env("ACCELERATE_USE_CPU"))
     return state.process_index, state.num_processes
 
+
+def process_device(pref: str = "auto") -> torch.device:
+    "This process's device: its own GPU (`cuda:<local rank>`) under a multi-GPU `accelerate launch`, else `pick_device(pref)`."
+    from accelerate import PartialState
+    from rf_nb.config import pick_device
+    if process_rank()[1] > 1 and pref in ("auto", "cuda") and torch.cuda.is_available():
+        return PartialState().device
+    return pick_device(pref)
+
 # %% ../nbs/08_trajectories.ipynb #efe10f8d
 def trajectories_stage(cfg: Config, out_dir: str | Path, n: int | None = None, progress: bool = True) -> tuple["TrajectoryStore", dict]:
     "Sample (or resume) `n` (default cfg.trajectories.num_prompts) teacher trajectories into `out_dir/store`."
-    from rf_nb.config import pick_device
+    from accelerate import PartialState
+    from accelerate.utils import gather_object
     from rf_nb.teacher import load_teacher
     out_dir = Path(out_dir)
     n = cfg.trajectories.num_prompts if n is None else n
-    teacher = load_teacher(cfg, device=pick_device(cfg.device))
+    rank, world = process_rank()                   # under `accelerate launch`: this process's share of the prompts
+    teacher = load_teacher(cfg, device=process_device(cfg.device))
     t0 = time.time()
     store = sample_trajectories(teacher, world_prompts(cfg, n, seed=cfg.seed), cfg, out_dir / "store",
                                 batch_size=cfg.trajectories.batch_size, shard_size=cfg.trajectories.shard_size,
-                                teacher_id=teacher_identity(cfg), progress=progress)
+                                rank=rank, world_size=world, teacher_id=teacher_identity(cfg), progress=progress)
+    stats = store.sampling_stats
+    if world > 1:                                  # every process done: the store holds all shards
+        PartialState().wait_for_everyone()
+        stats = gather_object([stats])
+        store = TrajectoryStore(out_dir / "store", expected_hash=store.config_hash)
     store.verify()
     metrics = {"n_trajectories": len(store), "config_hash": store.config_hash, "seconds": time.time() - t0,
-               "sampling": store.sampling_stats, "keep_indices": list(cfg.flow.keep_indices),
+               "sampling": stats, "num_processes": world, "keep_indices": list(cfg.flow.keep_indices),
                "teacher_steps": cfg.flow.teacher_steps, "guidance": cfg.flow.guidance_scale}
-    write_json(out_dir / "metrics.json", metrics)
+    if rank == 0:
+        write_json(out_dir / "metrics.json", metrics)
+    if world > 1:
+        PartialState().wait_for_everyone()
     return store, metrics
