@@ -1,0 +1,114 @@
+"""Issue 3 diagnostic: can the teacher's architecture and training path learn motion direction at all?
+
+The shipped tiny teacher draws color and scene but motion direction at chance (README). Either it lacks capacity
+or training (the world is too large for it), or something in the path loses the direction (text encoding, time
+axis, RoPE over frames, sampling). This trains a fresh teacher of the preset's architecture on a handful of clips
+that differ only in their motion direction, with the project's own trainer, objective and sampler, and measures
+direction accuracy (world perception model) of its samples as training goes on. Learning them means the path
+carries direction and the full-world teacher is limited by capacity or training; failing means a bug.
+
+    python scripts/teacher_memorise.py --preset tiny --steps 1200 --out figures/teacher_memorise_tiny.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from rf_nb.config import load_preset, parse_cli_overrides, write_json
+from rf_nb.perception import load_perception
+from rf_nb.teacher import ClipBank, FlowMatchingObjective, build_teacher, generate, prompt_fidelity, render_specs
+from rf_nb.train import Trainer
+from rf_nb.world import parse_prompt, quantize_video, show_clips
+
+DIRECTIONS = ("to the left", "to the right", "upward", "downward")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--preset", default="tiny")
+    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--every", type=int, default=300, help="steps between evaluations")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--object", default="a red striped square moves slowly {d} over a gray grid",
+                    help="prompt template; {d} is the direction")
+    ap.add_argument("--sample-steps", type=int, default=48)
+    ap.add_argument("--out", default=None, help="JSON of the evaluations (and a PNG strip beside it)")
+    ap.add_argument("--set", dest="overrides", action="append", default=[])
+    return ap.parse_args(argv)
+
+
+@torch.no_grad()
+def final_checks(model, cfg, bank: ClipBank, specs, truth, perception, steps: int) -> dict:
+    """Where direction is lost: samples without CFG (guidance 1) vs the preset's guidance, and one-step x0
+    predictions from the true clips noised to sigma (no sampler involved): error to the truth, and the direction
+    the perception model reads in them."""
+    from rf_nb.flow import add_noise, sigma_from_t, t_from_sigma, x0_from_velocity
+    from rf_nb.codecs import build_codec
+    out = {}
+    for g in (1.0, cfg.flow.guidance_scale):
+        v = generate(model, bank.prompts, cfg, seed=1, steps=steps, guidance=g).float()
+        out[f"samples_guidance_{g:g}"] = {"direction_acc": prompt_fidelity(perception, v, specs)["direction_acc"],
+                                          "mse_to_truth": float((v - truth).pow(2).mean())}
+    codec = build_codec(cfg)
+    x0 = codec.encode(truth)                                                    # [4, C, f, h, w]
+    g = torch.Generator().manual_seed(2)
+    for sig in (0.2, 0.5, 0.8):
+        s = torch.full((len(x0),), sig)
+        xt = add_noise(x0, torch.randn(x0.shape, generator=g), s)
+        pred = x0_from_velocity(xt, model(xt, t_from_sigma(s, cfg.flow.num_train_timesteps), bank.prompts), s)
+        vid = codec.decode(pred).clamp(-1, 1)
+        out[f"one_step_sigma_{sig}"] = {"direction_acc": prompt_fidelity(perception, vid, specs)["direction_acc"],
+                                        "mse_to_truth": float((vid - truth).pow(2).mean())}
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    torch.manual_seed(0)
+    overrides = {"train.teacher.steps": args.steps, "train.teacher.batch_size": len(DIRECTIONS),
+                 "train.teacher.lr": args.lr, "train.teacher.lr_schedule": "constant",
+                 "train.teacher.warmup_steps": 20, "train.teacher.ema_decay": None, "device": "cpu",
+                 **parse_cli_overrides(args.overrides)}
+    cfg = load_preset(args.preset, overrides)
+    specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
+    truth = render_specs(specs, cfg, seed=0)                                   # [4, 3, F, H, W]
+    bank = ClipBank(torch.stack([quantize_video(v) for v in truth]), [s.text for s in specs])
+    perception = load_perception(cfg.preset)
+    teacher = build_teacher(cfg)
+    record = {"preset": cfg.preset, "prompts": [s.text for s in specs], "lr": args.lr, "evaluations": [],
+              "ground_truth": prompt_fidelity(perception, truth, specs),
+              "command": " ".join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as d:
+        tr = Trainer({"teacher": teacher}, ["teacher"], FlowMatchingObjective(cfg), bank, cfg.train["teacher"], d,
+                     seed=0, disable_progress=True, cpu=True)
+        while tr.step < args.steps:
+            tr.fit(stop_after=min(args.steps, tr.step + args.every))
+            model = tr.unwrap("teacher").eval()
+            with torch.no_grad():
+                videos = generate(model, bank.prompts, cfg, seed=1, steps=args.sample_steps)   # [4, 3, F, H, W]
+            model.train()
+            fid = prompt_fidelity(perception, videos.float(), specs)
+            ev = {"step": tr.step, "loss": tr.last_loss.get("loss"), "seconds": round(time.time() - t0, 1),
+                  "direction_acc": fid["direction_acc"], "color_acc": fid["color_acc"],
+                  "shape_acc": fid["shape_acc"], "mse_to_truth": float((videos.float() - truth).pow(2).mean())}
+            record["evaluations"].append(ev)
+            print(json.dumps(ev), flush=True)
+        model = tr.unwrap("teacher").eval()
+        record["final"] = final_checks(model, cfg, bank, specs, truth, perception, args.sample_steps)
+        print(json.dumps(record["final"]), flush=True)
+    if args.out:
+        write_json(args.out, record)
+        show_clips(torch.cat([truth, videos.float()]), [f"truth: {p}" for p in bank.prompts] +
+                   [f"teacher, step {tr.step}: {p}" for p in bank.prompts], Path(args.out).with_suffix(".png"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
