@@ -16,7 +16,7 @@ NOTEBOOKS = sorted(p for p in (ROOT / "nbs").rglob("*.ipynb")
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=[str(p.relative_to(ROOT / "nbs")) for p in NOTEBOOKS])
 def test_notebook(nb, monkeypatch):
     monkeypatch.chdir(nb.parent)  # notebooks run from their own folder, as in Jupyter and nbdev_test
-    skip = get_config().tst_flags.split("|")
+    skip = get_config().tst_flags.split()  # nbdev_test splits on whitespace too
     force = [f for f in FLAGS if f]
     ok, secs = run_notebook(nb, skip_flags=skip, force_flags=force, do_print=False, showerr=True, basepath=ROOT)
     assert ok, f"{nb.name} failed (see the traceback above); run it in Jupyter to inspect"
