@@ -552,7 +552,8 @@ class Trainer:
     # ------------------------------------------------------------ EMA access
     @contextmanager
     def use_ema(self, name: str | None = None) -> Iterator[nn.Module]:
-        "Swap the EMA weights into model `name` (default: the first trainable) for evaluation; restored on exit."
+        """Swap the EMA weights into model `name` (default: the first trainable) for evaluation; restored on exit.
+        Under FSDP the module is sharded: evaluate `ema_model(name)`, a plain copy, instead."""
         name = name or self.names[0]
         if name not in self.emas:
             raise KeyError(f"model {name!r} has no EMA (ema_decay=None); set ema_decay in its TrainConfig")
