@@ -55,24 +55,16 @@ def gathered_memory(device: torch.device) -> dict:
             "max_peak_reserved_gib": max(m["peak_reserved_gib"] for m in every)}
 
 
-def with_scaling(record: dict, seconds_key: str = "seconds_per_step") -> dict:
-    "Samples/s of all processes and per process from a per-process step time (batch 1 on each)."
-    world = process_rank()[1]
-    s = record["derived"][seconds_key]
-    record["derived"].update(processes=world, samples_per_s_total=world / s, samples_per_s_per_gpu=1.0 / s)
-    return record
-
-
-def fig_ode_step(b: ws.Bench) -> dict:
-    record = ws.fig_ode_step(b)
-    record["memory"] = gathered_memory(b.device)
-    return with_scaling(record)
-
-
-def fig_reward_step(b: ws.Bench) -> dict:
-    record = ws.fig_reward_step(b)
-    record["memory"] = gathered_memory(b.device)
-    return with_scaling(record)
+def per_process(figure):
+    """A `wan_scale` training-step figure run in every process (batch 1 each), with every process's peak memory and
+    the samples/s of all processes and per process."""
+    def run(b: ws.Bench) -> dict:
+        record = figure(b)
+        record["memory"] = gathered_memory(b.device)
+        world, s = process_rank()[1], record["derived"]["seconds_per_step"]
+        record["derived"].update(processes=world, samples_per_s_total=world / s, samples_per_s_per_gpu=1.0 / s)
+        return record
+    return run
 
 
 def fig_trajectories(b: ws.Bench) -> dict:
@@ -119,7 +111,8 @@ def fig_trajectories(b: ws.Bench) -> dict:
     return record
 
 
-RUNNERS = {"ode_step": fig_ode_step, "reward_step": fig_reward_step, "trajectories": fig_trajectories}
+RUNNERS = {"ode_step": per_process(ws.fig_ode_step), "reward_step": per_process(ws.fig_reward_step),
+           "trajectories": fig_trajectories}
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -151,13 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.launch_cpu:                                          # re-run this script in N CPU processes
         from rf_nb.train import launch
-        given, rest = list(argv if argv is not None else sys.argv[1:]), []
-        while given:
-            a = given.pop(0)
-            if a == "--launch-cpu":
-                given.pop(0)
-            elif not a.startswith("--launch-cpu="):
-                rest.append(a)
+        rest = [a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("--launch-cpu=")]
+        if "--launch-cpu" in rest:                               # drop the flag and its value
+            i = rest.index("--launch-cpu")
+            del rest[i:i + 2]
         print(launch(Path(__file__), *rest, num_processes=args.launch_cpu, cpu=True, timeout=1800)[-4000:])
         return 0
     overrides = {**(ws.DRY_OVERRIDES if args.dry else {}), **parse_cli_overrides(args.overrides)}
@@ -176,7 +166,6 @@ def main(argv: list[str] | None = None) -> int:
     names = FIGURES if args.figure == "all" else (args.figure,)
     ws.RUNNERS.update(RUNNERS)                                   # ws.run_figure dispatches through this table
     for name in names:
-        ws.DEFAULT_REPS.setdefault(name, (1, 3))
         ws.run_figure(b, name)
     b.save()
     failed = [n for n in names if results["figures"][n].get("status") != "done"]

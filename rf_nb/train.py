@@ -361,7 +361,7 @@ def fsdp_optimizer_state(entry: ModelEntry, opt: torch.optim.Optimizer) -> dict:
     `optimizer.state_dict()` of one process, so that checkpoints have one format. Every process calls it."""
     from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict
     sd = get_optimizer_state_dict(entry, opt, options=_state_options(cpu_offload=True))
-    if not sd or not sd.get("state") and not sd.get("param_groups"):
+    if not sd.get("param_groups"):                       # not the main process
         return {}
     index = {n: i for i, n in enumerate(_trainable_names(entry))}
     groups = [{**{k: v for k, v in g.items() if k != "params"}, "params": [index[n] for n in g["params"]]}
@@ -545,8 +545,10 @@ class Trainer:
         """Model `name` as a plain module for evaluation: the module itself (not a copy: further training changes it),
         or under FSDP a gathered copy (every process must call it)."""
         name = name or self.names[0]
-        if not self.fsdp:
-            return self.modules[name]
+        return self._gathered_copy(name) if self.fsdp else self.modules[name]
+
+    def _gathered_copy(self, name: str) -> nn.Module:
+        "FSDP: a plain module holding model `name`'s current weights, on every process (a gather)."
         return materialize(self._skeletons[name], fsdp_state_dict(self.wrapped[name], to_cpu=False), self.accelerator.device)
 
     # ------------------------------------------------------------ EMA access
@@ -564,8 +566,7 @@ class Trainer:
         "A frozen copy (eval mode) of model `name` holding its EMA weights (a plain module under FSDP too)."
         name = name or self.names[0]
         with self.use_ema(name) as m:
-            c = materialize(self._skeletons[name], fsdp_state_dict(self.wrapped[name], to_cpu=False),
-                            self.accelerator.device) if self.fsdp else copy.deepcopy(m)
+            c = self._gathered_copy(name) if self.fsdp else copy.deepcopy(m)
         for k in ("forward", "_original_forward"):  # drop accelerate's autocast wrapper bound to the original
             c.__dict__.pop(k, None)
         return c.requires_grad_(False).eval()
