@@ -124,7 +124,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--warmup", type=int, default=None)
     ap.add_argument("--budget-s", type=float, default=None)
-    ap.add_argument("--grad-ckpt", default="auto", choices=("auto", "on", "off"))
+    ap.add_argument("--grad-ckpt", default="auto",
+                    help="checkpointed blocks: auto (the preset's train.<stage>.checkpoint_blocks), on, off or a number")
     ap.add_argument("--precision", default="autocast", choices=("autocast", "bf16"))
     ap.add_argument("--grad-step", default="random")
     ap.add_argument("--traj-steps", type=int, default=3, help="Euler steps per trajectory (48 extrapolated)")

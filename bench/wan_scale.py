@@ -50,9 +50,9 @@ from rf_nb.teacher import Teacher, count_parameters, sample
 from rf_nb.train import Trainer
 
 GIB = 2**30
-FIGURES = ("generate", "teacher_forward", "trajectories", "ode_step", "reward_step")   # `all` order: riskiest last
+FIGURES = ("attention", "generate", "teacher_forward", "trajectories", "ode_step", "reward_step")   # riskiest last
 # (warm-up, repeats) per figure: sized so each figure stays under ~2 minutes on one H100
-DEFAULT_REPS = {"generate": (1, 3), "teacher_forward": (2, 5), "ode_step": (1, 3), "reward_step": (1, 3),
+DEFAULT_REPS = {"attention": (2, 10), "generate": (1, 3), "teacher_forward": (2, 5), "ode_step": (1, 3), "reward_step": (1, 3),
                 "trajectories": (1, 3)}
 # --dry: the `wan` preset shrunk to tiny sizes of the same classes (2 blocks of 3 latents, 2 layers)
 DRY_OVERRIDES = {"world.height": 32, "world.width": 32, "world.num_frames": 21, "text.dim": 32,
@@ -336,6 +336,47 @@ def settings(b: Bench, **extra) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------- figures
+def fig_attention(b: Bench) -> dict:
+    """Self-attention alone, per SDPA kernel (PyTorch's own choice, flash, cuDNN, memory-efficient), bf16, at the two
+    shapes that dominate: the teacher's full sequence (32,760 queries x 32,760 keys) and the last cached block of
+    generation (4,680 x 32,760), with q/k/v contiguous as [B, H, S, D] ('bhsd') or as the [B, S, H, D] tensors
+    transposed, the layout diffusers' attention passes ('bshd'). Attention is ~70% of a teacher forward's FLOPs at
+    this size, so its kernel speed bounds the teacher's TFLOP/s (the teacher-forward and trajectory goals)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+    cfg, dev = b.cfg, b.device
+    heads, dim = cfg.model.num_attention_heads, cfg.model.attention_head_dim
+    n_all = cfg.latent_frames * b.tokens_per_frame
+    n_block = cfg.causal.frames_per_block * b.tokens_per_frame
+    g = torch.Generator().manual_seed(5)
+    base = [torch.randn(1, n_all, heads, dim, generator=g).to(dev, torch.bfloat16) for _ in range(3)]  # [1, N, 12, 128]
+    shapes = {"teacher_full": n_all, "cached_last_block": n_block}
+    kernels = {"default": None, "flash": SDPBackend.FLASH_ATTENTION, "cudnn": SDPBackend.CUDNN_ATTENTION,
+               "efficient": SDPBackend.EFFICIENT_ATTENTION}
+    layouts = {"bhsd": lambda z: z.transpose(1, 2).contiguous(), "bshd": lambda z: z.transpose(1, 2)}
+    record = {"status": "running", "settings": settings(b, heads=heads, head_dim=dim, shapes=shapes), "derived": {}}
+    for layout, arrange in layouts.items():
+        k, v = arrange(base[1]), arrange(base[2])                               # [1, 12, N, 128]
+        for shape, n_q in shapes.items():
+            q = arrange(base[0][:, :n_q].contiguous())                          # [1, 12, n_q, 128]
+            flops = 4.0 * heads * n_q * n_all * dim                             # QK^T and PV, 2 FLOPs per MAC
+            for kernel, backend in kernels.items():
+                tag = f"{shape}_{layout}_{kernel}"
+                def attend() -> None:
+                    with sdpa_kernel([backend]) if backend is not None else contextlib.nullcontext():
+                        torch.nn.functional.scaled_dot_product_attention(q, k, v)
+                try:
+                    with torch.no_grad():
+                        t = measure(b, "attention", attend, record, tag=tag)[f"{tag}_wall_s"]["median"]
+                    record["derived"][f"{tag}_ms"] = 1e3 * t
+                    record["derived"][f"{tag}_tflops_per_s"] = flops / t / 1e12
+                except RuntimeError as e:                                       # a kernel that refuses the shape
+                    record["derived"][f"{tag}_error"] = str(e).splitlines()[0][:200]
+    record.update(memory=memory(dev), status="done")
+    record["includes"] = "one torch.nn.functional.scaled_dot_product_attention call, no mask, bf16, no grad"
+    record["excludes"] = "QKV projections, RoPE, the output projection"
+    return record
+
+
 def fig_generate(b: Bench) -> dict:
     "Causal generation of one video: 4 steps per block of 3 latent frames, KV cache, bf16; FPS and first-frame latency."
     cfg, dev, dt = b.cfg, b.device, b.dtype
@@ -461,11 +502,13 @@ def fig_teacher_forward(b: Bench) -> dict:
     return record
 
 
-def grad_ckpt_for(b: Bench, name: str) -> bool:
-    "--grad-ckpt auto: on for the full-sequence ODE step, off for the reward step (one block with a graph)."
-    if b.args.grad_ckpt == "auto":
-        return name == "ode_step"
-    return b.args.grad_ckpt == "on"
+def grad_ckpt_for(b: Bench, tc: Any) -> int:
+    """Checkpointed transformer blocks: --grad-ckpt auto = the stage's `TrainConfig.checkpoint_blocks` (the wan
+    preset: every block for the ODE step, none for the reward step), on = all, off = 0, or a number of blocks."""
+    a = b.args.grad_ckpt
+    if a == "auto":
+        return int(tc.checkpoint_blocks or 0)
+    return {"on": b.cfg.model.num_layers, "off": 0}.get(a) if a in ("on", "off") else int(a)
 
 
 def train_setup(b: Bench, name: str, stage: str) -> tuple[Teacher, Any, dict]:
@@ -476,16 +519,15 @@ def train_setup(b: Bench, name: str, stage: str) -> tuple[Teacher, Any, dict]:
         tc, weights = dataclasses.replace(tc, mixed_precision="no"), torch.bfloat16
     else:
         weights = torch.float32
+    ckpt = grad_ckpt_for(b, tc)
+    tc = dataclasses.replace(tc, checkpoint_blocks=ckpt)        # the Trainer applies it (set_block_checkpointing)
     teacher = build_teacher_module(b, weights, compile_blocks=False)
     student = make_student(teacher, b.cfg)
     del teacher
     free(b.device)
-    ckpt = grad_ckpt_for(b, name)
-    if ckpt:
-        student.transformer.enable_gradient_checkpointing()     # honoured by rf_nb.causal.causal_forward per block
     info = {"mixed_precision": tc.mixed_precision, "weights_dtype": str(weights), "optimizer": "AdamW",
             "lr": tc.lr, "betas": list(tc.betas), "weight_decay": tc.weight_decay, "grad_clip": tc.grad_clip,
-            "ema_decay": tc.ema_decay, "gradient_checkpointing": ckpt,
+            "ema_decay": tc.ema_decay, "checkpointed_blocks": ckpt, "blocks": b.cfg.model.num_layers,
             "trainable_params": sum(p.numel() for p in student.parameters() if p.requires_grad)}
     return student, tc, info
 
@@ -537,14 +579,14 @@ def fig_ode_step(b: Bench) -> dict:
     fwd = wan_forward_flops(cfg.model, tokens, cfg.text.max_length, attn_pairs=pairs)["total"]
     record["derived"] = {"seconds_per_step": s, "samples_per_s": 1.0 / s, "model_tflops_fwd_bwd": 3 * fwd / 1e12,
                          "model_tflops_per_s": 3 * fwd / s / 1e12,
-                         "hardware_tflops_per_s": (4 if info["gradient_checkpointing"] else 3) * fwd / s / 1e12}
+                         "hardware_tflops_per_s": (3 + info["checkpointed_blocks"] / info["blocks"]) * fwd / s / 1e12}
     record["includes"] = ("one Trainer.train_step: batch to device, ODERegression.loss (one state per block drawn "
                           "from K kept ODE states, one full-sequence block-causal forward with per-frame "
                           "timesteps: flex attention on CUDA, SDPA with a mask on CPU), backward, gradient clipping, "
                           "AdamW step, fp32 EMA update")
     record["excludes"] = "data loading (the batch is already on the device), text encoding, checkpoint writing"
     record["flops_method"] = ("model FLOPs = 3 x forward (wan_forward_flops with the block-causal pair count); "
-                              "hardware FLOPs add one recomputed forward when checkpointing")
+                              "hardware FLOPs add the recomputed forward of each checkpointed block")
     return record
 
 
@@ -624,9 +666,9 @@ def fig_trajectories(b: Bench) -> dict:
     return record
 
 
-RUNNERS: dict[str, Callable[[Bench], dict]] = {"generate": fig_generate, "teacher_forward": fig_teacher_forward,
-                                               "ode_step": fig_ode_step, "reward_step": fig_reward_step,
-                                               "trajectories": fig_trajectories}
+RUNNERS: dict[str, Callable[[Bench], dict]] = {"attention": fig_attention, "generate": fig_generate,
+                                               "teacher_forward": fig_teacher_forward, "ode_step": fig_ode_step,
+                                               "reward_step": fig_reward_step, "trajectories": fig_trajectories}
 
 
 # ----------------------------------------------------------------------------------------------- driver
@@ -707,8 +749,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (VAE convs)")
     ap.add_argument("--attn", default="default", choices=("default", "flash", "efficient", "cudnn", "math"),
                     help="SDPA kernel for scaled_dot_product_attention calls (flex attention unaffected)")
-    ap.add_argument("--grad-ckpt", default="auto", choices=("auto", "on", "off"),
-                    help="gradient checkpointing per transformer block (auto: on for ode_step, off for reward_step)")
+    ap.add_argument("--grad-ckpt", default="auto",
+                    help="checkpointed transformer blocks: auto (the preset's train.<stage>.checkpoint_blocks: all for\n"
+                         "ode_step, none for reward_step), on (all), off (none) or a number of leading blocks")
     ap.add_argument("--precision", default="autocast", choices=("autocast", "bf16"),
                     help="training: fp32 weights + bf16 autocast (the preset) or bf16 weights")
     ap.add_argument("--grad-step", default="random", help="reward_step exit step: random (library default) or 0..3/-1")
@@ -722,6 +765,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             int(args.grad_step)
         except ValueError:
             ap.error(f"--grad-step {args.grad_step!r}: use random or a step index such as -1")
+    if args.grad_ckpt not in ("auto", "on", "off") and not args.grad_ckpt.isdigit():
+        ap.error(f"--grad-ckpt {args.grad_ckpt!r}: use auto, on, off or a number of blocks")
     if args.budget_s is None:
         args.budget_s = None if args.dry else 90.0
     return args

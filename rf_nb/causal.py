@@ -389,10 +389,11 @@ def causal_forward(model: WanTransformer3DModel, x: Tensor, t: Tensor | float, t
     hidden_states = model.patch_embedding(x).flatten(2).transpose(1, 2)          # [B, N, D]
     temb, e = time_embedding(model, _frame_t(t, b, f, x.device), f, tkv.dtype)  # [B, F, D], [B, F, 6, D]
     ckpt = torch.is_grad_enabled() and model.gradient_checkpointing
+    ckpt_blocks = getattr(model, "rf_checkpoint_blocks", None) or len(model.blocks)   # the first n (default: all)
     for i, block in enumerate(model.blocks):
         past = cache.past(i) if cache is not None and cache.frames > 0 else None
         sink = [] if (cache is not None and write_cache) else None
-        if ckpt:
+        if ckpt and i < ckpt_blocks:
             if past is not None:      # snapshot: the cache grows / rolls before backward recomputes this block
                 past = (past[0].clone(), past[1].clone())
             hidden_states = model._gradient_checkpointing_func(functools.partial(_BLOCK_STEP["fn"], block), hidden_states,

@@ -488,7 +488,7 @@ class DistributionMatching:
             uncond = teacher.encode([self.cfg.flow.negative_prompt]).to(dtype)  # [1, L, D]
         with torch.set_grad_enabled(gen):
             x = student_latents(student, prompts, self.cfg, self.codec, self.generator,
-                                grad_step="random" if gen else None)           # [B, C, f, h, w]
+                                grad_step="random")   # [B, C, f, h, w]; no graph on critic-only steps
         losses, logs = {}, {}
         losses["critic"], logs_c = dmd_critic_loss(critic, x, text, self.cfg, self.generator)
         logs.update(logs_c)

@@ -41,8 +41,8 @@ __all__ = ['SHARDED_LAYERS', 'Objective', 'mix_seed', 'BatchSource', 'flatten_op
            'get_rng_state', 'set_rng_state', 'EMA', 'NonFiniteLossError', 'checkpoints_dir', 'list_checkpoints',
            'latest_checkpoint', 'ModelEntry', 'inner_module', 'run_model', 'fsdp_settings', 'sharded_layers',
            'fsdp_wrap', 'meta_copy', 'materialize', 'fsdp_state_dict', 'fsdp_load_state_dict', 'fsdp_optimizer_state',
-           'fsdp_load_optimizer_state', 'lr_at', 'fit_steps_to_budget', 'Trainer', 'train', 'load_final',
-           'ToyRegression', 'toy_mlp', 'mse_objective', 'accelerate_config', 'LaunchError', 'launch']
+           'fsdp_load_optimizer_state', 'lr_at', 'fit_steps_to_budget', 'set_block_checkpointing', 'Trainer', 'train',
+           'load_final', 'ToyRegression', 'toy_mlp', 'mse_objective', 'accelerate_config', 'LaunchError', 'launch']
 
 # %% ../nbs/05_train.ipynb #efeb9d6d
 _DATA, _PERM, _RNG = 1, 2, 3  # stream tags: each random stream of the trainer has its own seed family
@@ -431,6 +431,19 @@ def _reseed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def set_block_checkpointing(model: nn.Module, blocks: int | None) -> int:
+    """Gradient checkpointing of the first `blocks` transformer blocks of every diffusers transformer inside `model`
+    (`None`: leave them as they are; 0: off). rf_nb's causal forward honours the count (`rf_checkpoint_blocks`);
+    diffusers' own forward checkpoints every block when it is on. Returns how many transformers were set."""
+    if blocks is None:
+        return 0
+    found = [m for m in model.modules() if hasattr(m, "enable_gradient_checkpointing") and hasattr(m, "blocks")]
+    for m in found:
+        m.enable_gradient_checkpointing() if blocks > 0 else m.disable_gradient_checkpointing()
+        m.rf_checkpoint_blocks = min(int(blocks), len(m.blocks))
+    return len(found)
+
+
 class Trainer:
     "The one training loop: `objective(batch, models, step) -> (loss | {model: loss}, logs)` on accelerate."
 
@@ -455,6 +468,8 @@ class Trainer:
         self.fsdp = fsdp_settings(cfg, self.world_size)       # None: DDP (several processes) or one process
         for n in self.frozen:                                 # frozen: no grads, eval mode, never wrapped
             models[n].requires_grad_(False).eval().to(acc.device)
+        for n in self.names:                                  # TrainConfig.checkpoint_blocks (None: as built)
+            set_block_checkpointing(models[n], self.model_cfgs[n].checkpoint_blocks)
         if self.fsdp:
             self._prepare_fsdp(models)
         else:

@@ -29,3 +29,16 @@ pin=$(grep -i -E "^fairscale==" constraints.txt | head -1)
 ls .whl/fairscale-* >/dev/null 2>&1 || python3 -m pip wheel -q --no-deps --no-build-isolation -w .whl "$pin" \
   || echo "FAILED to build a wheel of $pin"
 du -sh .whl; ls .whl
+
+# .whl-bench: the same wheels without the notebook kernel stack (papermill, ipykernel, IPython and what they pull):
+# enough for bench/*.py and scripts/*.py. Carry it instead of .whl when the tree + .whl pass the 64 MiB transfer limit.
+rm -rf .whl-bench && mkdir -p .whl-bench
+for f in .whl/*.whl; do
+  case $(basename "$f" | tr 'A-Z' 'a-z') in
+    debugpy-*|jedi-*|parso-*|ipython-*|ipykernel-*|pyzmq-*|tornado-*|jupyter_*|nbclient-*|nbformat-*|papermill-*|\
+    prompt_toolkit-*|wcwidth-*|stack_data-*|asttokens-*|executing-*|pure_eval-*|pexpect-*|ptyprocess-*|\
+    matplotlib_inline-*|traitlets-*|comm-*|decorator-*|nbdev-*|execnb-*|ghapi-*|watchdog-*) ;;
+    *) cp "$f" .whl-bench/ ;;
+  esac
+done
+du -sh .whl-bench

@@ -12,6 +12,7 @@ carries direction and the full-world teacher is limited by capacity or training;
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import tempfile
@@ -38,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--object", default="a red striped square moves slowly {d} over a gray grid",
                     help="prompt template; {d} is the direction")
     ap.add_argument("--sample-steps", type=int, default=48)
+    ap.add_argument("--batch", type=int, default=len(DIRECTIONS),
+                    help="clips per step (the four clips repeated, each at its own noise level)")
+    ap.add_argument("--device", default="cpu", help="where the teacher trains (cpu | cuda); evaluation runs on CPU")
     ap.add_argument("--out", default=None, help="JSON of the evaluations (and a PNG strip beside it)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     return ap.parse_args(argv)
@@ -71,9 +75,9 @@ def final_checks(model, cfg, bank: ClipBank, specs, truth, perception, steps: in
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.manual_seed(0)
-    overrides = {"train.teacher.steps": args.steps, "train.teacher.batch_size": len(DIRECTIONS),
+    overrides = {"train.teacher.steps": args.steps, "train.teacher.batch_size": args.batch,
                  "train.teacher.lr": args.lr, "train.teacher.lr_schedule": "constant",
-                 "train.teacher.warmup_steps": 20, "train.teacher.ema_decay": None, "device": "cpu",
+                 "train.teacher.warmup_steps": 20, "train.teacher.ema_decay": None, "device": args.device,
                  **parse_cli_overrides(args.overrides)}
     cfg = load_preset(args.preset, overrides)
     specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
@@ -81,26 +85,26 @@ def main(argv=None) -> int:
     bank = ClipBank(torch.stack([quantize_video(v) for v in truth]), [s.text for s in specs])
     perception = load_perception(cfg.preset)
     teacher = build_teacher(cfg)
-    record = {"preset": cfg.preset, "prompts": [s.text for s in specs], "lr": args.lr, "evaluations": [],
+    record = {"preset": cfg.preset, "prompts": [s.text for s in specs], "lr": args.lr, "batch": args.batch,
+              "device": args.device, "evaluations": [],
               "ground_truth": prompt_fidelity(perception, truth, specs),
               "command": " ".join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
         tr = Trainer({"teacher": teacher}, ["teacher"], FlowMatchingObjective(cfg), bank, cfg.train["teacher"], d,
-                     seed=0, disable_progress=True, cpu=True)
+                     seed=0, disable_progress=True, cpu=args.device == "cpu")
         while tr.step < args.steps:
             tr.fit(stop_after=min(args.steps, tr.step + args.every))
-            model = tr.unwrap("teacher").eval()
+            model = copy.deepcopy(tr.unwrap("teacher")).cpu().eval()                 # evaluated on the CPU
             with torch.no_grad():
                 videos = generate(model, bank.prompts, cfg, seed=1, steps=args.sample_steps)   # [4, 3, F, H, W]
-            model.train()
             fid = prompt_fidelity(perception, videos.float(), specs)
             ev = {"step": tr.step, "loss": tr.last_loss.get("loss"), "seconds": round(time.time() - t0, 1),
                   "direction_acc": fid["direction_acc"], "color_acc": fid["color_acc"],
                   "shape_acc": fid["shape_acc"], "mse_to_truth": float((videos.float() - truth).pow(2).mean())}
             record["evaluations"].append(ev)
             print(json.dumps(ev), flush=True)
-        model = tr.unwrap("teacher").eval()
+        model = copy.deepcopy(tr.unwrap("teacher")).cpu().eval()
         record["final"] = final_checks(model, cfg, bank, specs, truth, perception, args.sample_steps)
         print(json.dumps(record["final"]), flush=True)
     if args.out:

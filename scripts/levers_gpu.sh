@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Issue 9 levers on one GPU, one call (see BENCHMARKS.md "Levers of 2026-12-01"): the attention kernels alone, then
+# the ODE step with every / no / half of the blocks checkpointed, each run writing its own JSON + log under $OUT.
+#   bash scripts/levers_gpu.sh [RUNS...]      (default: the ODE-step runs; the names are in the case below)
+# Everything is also packed into $OUT/levers.tgz (the device tool returns at most 8 files per call).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${OUT:=/tmp/levers}"
+mkdir -p "$OUT"
+python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/site ${WHEELS:-.whl-bench}/*.whl >/dev/null 2>&1
+export PYTHONPATH=/tmp/site:$PWD
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
+bench() {   # bench NAME ARGS... : one wan_scale.py run into $OUT/NAME.json and $OUT/NAME.log
+  local name=$1; shift
+  echo "== $name: $*"
+  python3 bench/wan_scale.py "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 || echo "   $name failed (see log)"
+  tail -1 "$OUT/$name.log"
+}
+for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
+  case $r in
+    attention) bench attention attention ;;
+    ode_on)    bench ode_on ode_step --compile --grad-ckpt on --reps 3 --budget-s 40 ;;
+    ode_off)   bench ode_off ode_step --compile --grad-ckpt off --reps 3 --budget-s 40 ;;
+    ode_half)  bench ode_half ode_step --compile --grad-ckpt 15 --reps 3 --budget-s 40 ;;
+    teacher)   bench teacher teacher_forward --compile --reps 5 --budget-s 30 ;;
+    teacher_cudnn) bench teacher_cudnn teacher_forward --compile --attn cudnn --reps 5 --budget-s 30 ;;
+    gen)       bench gen generate --compile --cudnn-benchmark --reps 3 --budget-s 40 ;;
+    gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
+    traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
+    traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;
+    *) echo "unknown run $r" ;;
+  esac
+done; done
+tar czf "$OUT/levers.tgz" -C "$OUT" $(cd "$OUT" && ls *.json *.log gpu.txt 2>/dev/null)
