@@ -319,11 +319,13 @@ def semantic_dimensions(res: dict, specs: Sequence[PromptSpec]) -> dict[str, Ten
 
 def synthbench(videos: Tensor, specs: Sequence[PromptSpec], perception: PerceptionModel,
                reference: Tensor | None = None, cfg: Config | None = None, seed: int = 0,
-               batch_size: int = 32, table: Mapping[str, tuple[float, float]] | None = None) -> dict:
+               batch_size: int = 32, table: Mapping[str, tuple[float, float]] | None = None,
+               flow: Tensor | None = None) -> dict:
     """SynthBench of `videos [B, 3, F, H, W]` in [-1, 1] for prompts `specs`. Returns {'means': {dim: 0-1},
     'sem': {dim: standard error over videos}, 'per_video': {dim: [B] floats, NaN where n/a}, 'n_videos': B,
     'scores': synthbench_scores(means, partial=True)}. `reference`: ground-truth renders of `specs` (rendered with
-    `render_specs(specs, cfg, seed)` if None and `cfg` is given, else at the videos' size)."""
+    `render_specs(specs, cfg, seed)` if None and `cfg` is given, else at the videos' size). `flow`: the videos'
+    `flow_score` `[B]` if the caller already has it (it is the costly part)."""
     videos = videos.detach().float().cpu()
     if videos.ndim != 5 or videos.shape[1] != 3 or videos.shape[2] < 3:
         raise ValueError(f"videos must be [B, 3, F>=3, H, W] in [-1, 1], got {tuple(videos.shape)}")
@@ -346,7 +348,7 @@ def synthbench(videos: Tensor, specs: Sequence[PromptSpec], perception: Percepti
         "motion_smoothness": motion_smoothness(videos),
         "aesthetic_quality": texture_fidelity(videos, reference),
         "imaging_quality": imaging_quality(videos),
-        "dynamic_degree": (flow_score(videos) > DYNAMIC_THRESHOLD).float(),
+        "dynamic_degree": ((flow_score(videos) if flow is None else flow) > DYNAMIC_THRESHOLD).float(),
         **semantic_dimensions(res, specs)}
     means = {d: _nanmean(v) for d, v in per.items()}
     return {"means": means, "sem": {d: standard_error(v) for d, v in per.items()},

@@ -430,24 +430,36 @@ def _luma_uint8(video: Tensor) -> np.ndarray:
     return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
 
 
-def flow_score(videos: Tensor, upsample: int = 4, top: float = 0.05) -> Tensor:
-    "Motion strength of each video `[B, 3, F, H, W]`: mean top-`top` optical-flow magnitude, float [B]."
+def _clip_flow_score(video: Tensor, upsample: int, top: float, unit: float) -> float:
+    "`flow_score` of one video `[3, F, H, W]`."
     import cv2
+    g = _luma_uint8(video)                                                      # [F, H, W]
+    g = np.stack([cv2.resize(f, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_LINEAR) for f in g])
+    s = []
+    for a, b in zip(g[:-1], g[1:]):
+        fl = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)   # [H', W', 2]
+        m = np.sqrt((fl ** 2).sum(-1)).ravel() / upsample / unit
+        k = max(1, int(top * m.size))
+        s.append(float(np.partition(m, -k)[-k:].mean()))
+    return float(np.mean(s))
+
+
+def flow_score(videos: Tensor, upsample: int = 4, top: float = 0.05, workers: int | None = None) -> Tensor:
+    """Motion strength of each video `[B, 3, F, H, W]`: mean top-`top` optical-flow magnitude, float [B]. The videos
+    are measured `workers` at a time in threads (OpenCV releases the GIL; default: one per CPU core); each video's
+    number does not depend on it."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+    from functools import partial
     if videos.ndim != 5 or videos.shape[1] != 3 or videos.shape[2] < 2:
         raise ValueError(f"videos must be [B, 3, F>=2, H, W] in [-1, 1], got {tuple(videos.shape)}")
-    unit = min(videos.shape[-2:]) / 32
-    out = []
-    for v in videos.detach().float():
-        g = _luma_uint8(v)                                                      # [F, H, W]
-        g = np.stack([cv2.resize(f, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_LINEAR) for f in g])
-        s = []
-        for a, b in zip(g[:-1], g[1:]):
-            fl = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)   # [H', W', 2]
-            m = np.sqrt((fl ** 2).sum(-1)).ravel() / upsample / unit
-            k = max(1, int(top * m.size))
-            s.append(float(np.partition(m, -k)[-k:].mean()))
-        out.append(float(np.mean(s)))
-    return torch.tensor(out)
+    one = partial(_clip_flow_score, upsample=upsample, top=top, unit=min(videos.shape[-2:]) / 32)
+    clips = list(videos.detach().float().cpu())
+    n = min(len(clips), workers or (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1))
+    if n <= 1:
+        return torch.tensor([one(v) for v in clips])
+    with ThreadPoolExecutor(n) as pool:
+        return torch.tensor(list(pool.map(one, clips)))
 
 
 def dynamic_degree(videos: Tensor, threshold: float = DYNAMIC_THRESHOLD) -> float:

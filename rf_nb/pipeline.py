@@ -36,14 +36,14 @@ def generate_student(student, prompts: list[str], cfg: Config, seed: int = 0) ->
     return codec.decode(x0.float()).clamp(-1, 1).cpu()
 
 # %% ../nbs/12_pipeline.ipynb #57933447
-def video_measures(videos: Tensor, specs, perception) -> dict:
-    "Fidelity, motion and texture numbers of `videos [B, 3, F, H, W]` for prompts `specs`."
+def video_measures(videos: Tensor, specs, perception, flow: Tensor | None = None) -> dict:
+    "Fidelity, motion and texture numbers of `videos [B, 3, F, H, W]` for prompts `specs` (`flow`: their `flow_score`)."
     from rf_nb.perception import DYNAMIC_THRESHOLD, flow_score, sharpness
     from rf_nb.teacher import prompt_fidelity
     videos = videos.float().cpu()
     sharp = sharpness(videos)                                                   # [B, F]
     moving = torch.tensor([s.moves for s in specs])                            # [B]
-    flow = flow_score(videos)                                                   # [B], computed once
+    flow = flow_score(videos) if flow is None else flow                         # [B]
     dynamic = flow > DYNAMIC_THRESHOLD                                          # rf_nb.perception.dynamic_degree
     out = prompt_fidelity(perception, videos, specs)
     out.update({"dynamic_degree": float(dynamic.float().mean()),
@@ -66,10 +66,12 @@ def evaluate_videos(videos: Tensor, specs, cfg: Config, perception=None, seed: i
     from rf_nb.eval import synthbench
     from rf_nb.perception import load_perception
     from rf_nb.teacher import render_specs
+    from rf_nb.perception import flow_score
     perception = perception or load_perception(cfg.preset)
     truth = render_specs(specs, cfg, seed)                                       # [B, 3, F, H, W]
-    sb = synthbench(videos, specs, perception, reference=truth)
-    return {"generated": video_measures(videos, specs, perception),
+    flow = flow_score(videos.float())                                            # [B]: once for both uses
+    sb = synthbench(videos, specs, perception, reference=truth, flow=flow)
+    return {"generated": video_measures(videos, specs, perception, flow),
             "ground_truth": video_measures(truth, specs, perception), "n": len(specs),
             "synthbench": _finite_or_none({k: sb[k] for k in ("means", "sem", "scores", "n_videos")})}
 
