@@ -508,7 +508,9 @@ def grad_ckpt_for(b: Bench, tc: Any) -> int:
     a = b.args.grad_ckpt
     if a == "auto":
         return int(tc.checkpoint_blocks or 0)
-    return {"on": b.cfg.model.num_layers, "off": 0}.get(a) if a in ("on", "off") else int(a)
+    if a == "on":
+        return b.cfg.model.num_layers
+    return 0 if a == "off" else int(a)
 
 
 def train_setup(b: Bench, name: str, stage: str) -> tuple[Teacher, Any, dict]:

@@ -430,6 +430,12 @@ def _luma_uint8(video: Tensor) -> np.ndarray:
     return ((y.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu().numpy()
 
 
+def _cpu_cores() -> int:
+    "CPU cores this process may run on."
+    import os
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def _clip_flow_score(video: Tensor, upsample: int, top: float, unit: float) -> float:
     "`flow_score` of one video `[3, F, H, W]`."
     import cv2
@@ -448,14 +454,13 @@ def flow_score(videos: Tensor, upsample: int = 4, top: float = 0.05, workers: in
     """Motion strength of each video `[B, 3, F, H, W]`: mean top-`top` optical-flow magnitude, float [B]. The videos
     are measured `workers` at a time in threads (OpenCV releases the GIL; default: one per CPU core); each video's
     number does not depend on it."""
-    import os
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
     if videos.ndim != 5 or videos.shape[1] != 3 or videos.shape[2] < 2:
         raise ValueError(f"videos must be [B, 3, F>=2, H, W] in [-1, 1], got {tuple(videos.shape)}")
     one = partial(_clip_flow_score, upsample=upsample, top=top, unit=min(videos.shape[-2:]) / 32)
     clips = list(videos.detach().float().cpu())
-    n = min(len(clips), workers or (len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1))
+    n = min(len(clips), workers or _cpu_cores())
     if n <= 1:
         return torch.tensor([one(v) for v in clips])
     with ThreadPoolExecutor(n) as pool:

@@ -439,7 +439,10 @@ def set_block_checkpointing(model: nn.Module, blocks: int | None) -> int:
         return 0
     found = [m for m in model.modules() if hasattr(m, "enable_gradient_checkpointing") and hasattr(m, "blocks")]
     for m in found:
-        m.enable_gradient_checkpointing() if blocks > 0 else m.disable_gradient_checkpointing()
+        if blocks > 0:
+            m.enable_gradient_checkpointing()
+        else:
+            m.disable_gradient_checkpointing()
         m.rf_checkpoint_blocks = min(int(blocks), len(m.blocks))
     return len(found)
 
