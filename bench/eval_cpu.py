@@ -7,26 +7,15 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import time
 
 import torch
+from tiny_cpu import median_time                       # bench/ is on sys.path when run as a script
 
 from rf_nb.config import load_preset
 from rf_nb.perception import flow_score, load_perception
 from rf_nb.pipeline import evaluate_videos
 from rf_nb.teacher import render_specs
 from rf_nb.world import sample_prompts
-
-
-def median_time(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
