@@ -52,8 +52,8 @@ from rf_nb.train import Trainer
 GIB = 2**30
 FIGURES = ("attention", "generate", "teacher_forward", "trajectories", "ode_step", "reward_step")   # riskiest last
 # (warm-up, repeats) per figure: sized so each figure stays under ~2 minutes on one H100
-DEFAULT_REPS = {"attention": (2, 10), "generate": (1, 3), "teacher_forward": (2, 5), "ode_step": (1, 3), "reward_step": (1, 3),
-                "trajectories": (1, 3)}
+DEFAULT_REPS = {"attention": (2, 10), "generate": (1, 3), "teacher_forward": (2, 5), "ode_step": (1, 3),
+                "reward_step": (1, 3), "trajectories": (1, 3)}
 # --dry: the `wan` preset shrunk to tiny sizes of the same classes (2 blocks of 3 latents, 2 layers)
 DRY_OVERRIDES = {"world.height": 32, "world.width": 32, "world.num_frames": 21, "text.dim": 32,
                  "text.max_length": 16, "model.num_attention_heads": 2, "model.attention_head_dim": 48,
@@ -504,7 +504,7 @@ def fig_teacher_forward(b: Bench) -> dict:
 
 def grad_ckpt_for(b: Bench, tc: Any) -> int:
     """Checkpointed transformer blocks: --grad-ckpt auto = the stage's `TrainConfig.checkpoint_blocks` (the wan
-    preset: every block for the ODE step, none for the reward step), on = all, off = 0, or a number of blocks."""
+    preset: 15 of 30 blocks for the ODE step, none for the reward step), on = all, off = 0, or a number."""
     a = b.args.grad_ckpt
     if a == "auto":
         return int(tc.checkpoint_blocks or 0)
@@ -752,8 +752,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--attn", default="default", choices=("default", "flash", "efficient", "cudnn", "math"),
                     help="SDPA kernel for scaled_dot_product_attention calls (flex attention unaffected)")
     ap.add_argument("--grad-ckpt", default="auto",
-                    help="checkpointed transformer blocks: auto (the preset's train.<stage>.checkpoint_blocks: all for\n"
-                         "ode_step, none for reward_step), on (all), off (none) or a number of leading blocks")
+                    help="checkpointed transformer blocks: auto (the preset's train.<stage>.checkpoint_blocks: 15 of 30\n"
+                         "for ode_step, none for reward_step), on (all), off (none) or a number of leading blocks")
     ap.add_argument("--precision", default="autocast", choices=("autocast", "bf16"),
                     help="training: fp32 weights + bf16 autocast (the preset) or bf16 weights")
     ap.add_argument("--grad-step", default="random", help="reward_step exit step: random (library default) or 0..3/-1")
