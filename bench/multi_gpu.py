@@ -156,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         overrides[f"train.{stage}.parallel"] = args.parallel
     cfg = load_preset(args.preset, overrides)
     device = process_device("auto")
-    if device.type == "cuda":
+    if device.type == "cuda" and device.index is not None:   # one process: plain "cuda", nothing to pin
         torch.cuda.set_device(device)
     results = ws.load_results(args.out if process_rank()[0] == 0 else None)
     results["environment"] = {**ws.environment(device), "processes": process_rank()[1],
