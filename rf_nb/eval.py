@@ -164,12 +164,13 @@ def _object_radius(height: int, width: int, pair: bool) -> float:
 def perceive_with_features(model: PerceptionModel, videos: Tensor, specs: Sequence[PromptSpec],
                            batch_size: int = 32) -> tuple[dict, Tensor]:
     """`perceive(model, videos, specs)` and, from the same forward pass (a hook), the model's last feature map before
-    its heads (`fuse`, stride 2): `[B, F, C, h, w]`."""
-    B, _, Fr = videos.shape[:3]
+    its heads (`fuse`, stride 2): `[B, F, C, h, w]`. Small clips run on one CPU thread (faster on a busy CPU)."""
+    B, _, Fr, H, W = videos.shape
     grabbed: list[Tensor] = []
     hook = model.fuse.register_forward_hook(lambda mod, inp, out: grabbed.append(out.detach().float().cpu()))
     try:
-        res = perceive(model, videos, specs, batch_size=batch_size)
+        with _threads(1 if Fr * H * W <= _ONE_THREAD_PIXELS else None):      # see rf_nb.world.render
+            res = perceive(model, videos, specs, batch_size=batch_size)
     finally:
         hook.remove()
     g = torch.cat(grabbed)                                                      # [B*F, C, h, w]
@@ -320,12 +321,13 @@ def semantic_dimensions(res: dict, specs: Sequence[PromptSpec]) -> dict[str, Ten
 def synthbench(videos: Tensor, specs: Sequence[PromptSpec], perception: PerceptionModel,
                reference: Tensor | None = None, cfg: Config | None = None, seed: int = 0,
                batch_size: int = 32, table: Mapping[str, tuple[float, float]] | None = None,
-               flow: Tensor | None = None) -> dict:
+               flow: Tensor | None = None, perceived: tuple[dict, Tensor] | None = None) -> dict:
     """SynthBench of `videos [B, 3, F, H, W]` in [-1, 1] for prompts `specs`. Returns {'means': {dim: 0-1},
     'sem': {dim: standard error over videos}, 'per_video': {dim: [B] floats, NaN where n/a}, 'n_videos': B,
     'scores': synthbench_scores(means, partial=True)}. `reference`: ground-truth renders of `specs` (rendered with
     `render_specs(specs, cfg, seed)` if None and `cfg` is given, else at the videos' size). `flow`: the videos'
-    `flow_score` `[B]` if the caller already has it (it is the costly part)."""
+    `flow_score` `[B]` if the caller already has it (it is the costly part); `perceived`: the videos'
+    `perceive_with_features(perception, videos, specs)` likewise."""
     videos = videos.detach().float().cpu()
     if videos.ndim != 5 or videos.shape[1] != 3 or videos.shape[2] < 3:
         raise ValueError(f"videos must be [B, 3, F>=3, H, W] in [-1, 1], got {tuple(videos.shape)}")
@@ -339,8 +341,7 @@ def synthbench(videos: Tensor, specs: Sequence[PromptSpec], perception: Percepti
             reference = render_specs(specs, cfg, seed)
         else:
             reference = torch.stack([render(s, H, W, Fr, seed=seed + i)[0] for i, s in enumerate(specs)])
-    with _threads(1 if Fr * H * W <= _ONE_THREAD_PIXELS else None):          # small clips: one thread (see world)
-        res, feats = perceive_with_features(perception, videos, specs, batch_size)
+    res, feats = perceive_with_features(perception, videos, specs, batch_size) if perceived is None else perceived
     per = {
         "subject_consistency": subject_consistency(feats, res["centroids_px"], res["present"], H, W),
         "background_consistency": background_consistency(videos, res["centroids_px"], res["present"]),

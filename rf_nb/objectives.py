@@ -275,7 +275,8 @@ def _held_out_reward(reward, videos: Tensor, prompts: list[str]) -> float:
 def _history_record(model: Teacher, cfg: Config, reward, perception, step: int) -> dict:
     "One line of a stage's history: the reward on fixed held-out prompts and the evaluator's numbers."
     from rf_nb.pipeline import evaluate_student
-    m, videos, specs = evaluate_student(model, cfg, cfg.reward.eval_prompts, seed=cfg.seed + 101, perception=perception)
+    m, videos, specs = evaluate_student(model, cfg, cfg.reward.eval_prompts, seed=cfg.seed + 101, perception=perception,
+                                        full=False)                        # the generated clips' numbers only
     g = m["generated"]
     return {"step": step, "reward_heldout": _held_out_reward(reward, videos, [s.text for s in specs]),
             **{k: g[k] for k in ("shape_acc", "color_acc", "texture_acc", "direction_acc", "dynamic_degree",

@@ -452,15 +452,16 @@ def _clip_flow_score(video: Tensor, upsample: int, top: float, unit: float) -> f
 
 def flow_score(videos: Tensor, upsample: int = 4, top: float = 0.05, workers: int | None = None) -> Tensor:
     """Motion strength of each video `[B, 3, F, H, W]`: mean top-`top` optical-flow magnitude, float [B]. The videos
-    are measured `workers` at a time in threads (OpenCV releases the GIL; default: one per CPU core); each video's
-    number does not depend on it."""
+    are measured `workers` at a time in threads (OpenCV releases the GIL; default: torch's thread count, capped by
+    the cores this process may use, so `OMP_NUM_THREADS` shares a machine between processes); each video's number
+    does not depend on it."""
     from concurrent.futures import ThreadPoolExecutor
     from functools import partial
     if videos.ndim != 5 or videos.shape[1] != 3 or videos.shape[2] < 2:
         raise ValueError(f"videos must be [B, 3, F>=2, H, W] in [-1, 1], got {tuple(videos.shape)}")
     one = partial(_clip_flow_score, upsample=upsample, top=top, unit=min(videos.shape[-2:]) / 32)
     clips = list(videos.detach().float().cpu())
-    n = min(len(clips), workers or _cpu_cores())
+    n = min(len(clips), workers or min(_cpu_cores(), torch.get_num_threads()))
     if n <= 1:
         return torch.tensor([one(v) for v in clips])
     with ThreadPoolExecutor(n) as pool:

@@ -14,7 +14,8 @@ from .config import Config
 from .flow import few_step_timesteps
 
 # %% auto #0
-__all__ = ['student_timesteps', 'generate_student', 'video_measures', 'evaluate_videos', 'evaluate_student', 'VideoPipeline']
+__all__ = ['student_timesteps', 'generate_student', 'video_measures', 'ground_truth', 'evaluate_videos', 'evaluate_student',
+           'VideoPipeline']
 
 # %% ../nbs/12_pipeline.ipynb #b5564bf9
 def student_timesteps(cfg: Config) -> Tensor:
@@ -36,8 +37,10 @@ def generate_student(student, prompts: list[str], cfg: Config, seed: int = 0) ->
     return codec.decode(x0.float()).clamp(-1, 1).cpu()
 
 # %% ../nbs/12_pipeline.ipynb #57933447
-def video_measures(videos: Tensor, specs, perception, flow: Tensor | None = None) -> dict:
-    "Fidelity, motion and texture numbers of `videos [B, 3, F, H, W]` for prompts `specs` (`flow`: their `flow_score`)."
+def video_measures(videos: Tensor, specs, perception, flow: Tensor | None = None,
+                   perceived: dict | None = None) -> dict:
+    """Fidelity, motion and texture numbers of `videos [B, 3, F, H, W]` for prompts `specs` (`flow`: their
+    `flow_score`, `perceived`: their `perceive(perception, videos, specs)`, when the caller already has them)."""
     from rf_nb.perception import DYNAMIC_THRESHOLD, flow_score, sharpness
     from rf_nb.teacher import prompt_fidelity
     videos = videos.float().cpu()
@@ -45,7 +48,7 @@ def video_measures(videos: Tensor, specs, perception, flow: Tensor | None = None
     moving = torch.tensor([s.moves for s in specs])                            # [B]
     flow = flow_score(videos) if flow is None else flow                         # [B]
     dynamic = flow > DYNAMIC_THRESHOLD                                          # rf_nb.perception.dynamic_degree
-    out = prompt_fidelity(perception, videos, specs)
+    out = prompt_fidelity(perception, videos, specs, perceived)
     out.update({"dynamic_degree": float(dynamic.float().mean()),
                 "dynamic_degree_moving_prompts": float(dynamic[moving].float().mean()) if moving.any() else None,
                 "flow_score": float(flow.mean()), "sharpness": float(sharp.mean()),
@@ -60,30 +63,51 @@ def _finite_or_none(x):
     return None if isinstance(x, float) and x != x else x
 
 
-def evaluate_videos(videos: Tensor, specs, cfg: Config, perception=None, seed: int = 0) -> dict:
-    """{'generated': measures of `videos`, 'ground_truth': the same on renders of `specs`, 'synthbench': SynthBench
-    of `videos` (per-dimension means and standard errors over videos, Quality / Semantic / Total)}."""
-    from rf_nb.eval import synthbench
-    from rf_nb.perception import load_perception
+_TRUTH: dict = {}   # (prompts, seed, world, perception) -> (renders, measures): one process evaluates them once
+
+
+def ground_truth(specs, cfg: Config, perception, seed: int = 0) -> tuple[Tensor, dict]:
+    """Renders `[B, 3, F, H, W]` of `specs` and their `video_measures`, the ceiling every evaluation reports. Both
+    depend only on the prompts, the seed, the world and the perception model, so a process computes them once
+    (a stage evaluates the same held-out prompts before, during and after training)."""
+    import json
     from rf_nb.teacher import render_specs
-    from rf_nb.perception import flow_score
+    key = (tuple(s.text for s in specs), seed, json.dumps(cfg.to_dict()["world"], sort_keys=True), id(perception))
+    if key not in _TRUTH:
+        truth = render_specs(specs, cfg, seed)                                   # [B, 3, F, H, W]
+        _TRUTH.clear()                                                          # keep one entry: renders are big
+        _TRUTH[key] = (truth, video_measures(truth, specs, perception), perception)  # pins id(perception)
+    return _TRUTH[key][:2]
+
+
+def evaluate_videos(videos: Tensor, specs, cfg: Config, perception=None, seed: int = 0, full: bool = True) -> dict:
+    """{'generated': measures of `videos`, 'ground_truth': the same on renders of `specs`, 'synthbench': SynthBench
+    of `videos` (per-dimension means and standard errors over videos, Quality / Semantic / Total)}. `full=False`:
+    'generated' alone (the training-curve checks of stage 2, which read nothing else)."""
+    from rf_nb.eval import perceive_with_features, synthbench
+    from rf_nb.perception import flow_score, load_perception
     perception = perception or load_perception(cfg.preset)
-    truth = render_specs(specs, cfg, seed)                                       # [B, 3, F, H, W]
-    flow = flow_score(videos.float())                                            # [B]: once for both uses
-    sb = synthbench(videos, specs, perception, reference=truth, flow=flow)
-    return {"generated": video_measures(videos, specs, perception, flow),
-            "ground_truth": video_measures(truth, specs, perception), "n": len(specs),
+    videos = videos.float().cpu()
+    flow = flow_score(videos)                                                    # [B]: once for every use
+    perceived = perceive_with_features(perception, videos, specs)               # (labels, features): likewise
+    generated = video_measures(videos, specs, perception, flow, perceived[0])
+    if not full:
+        return {"generated": generated, "n": len(specs)}
+    truth, truth_measures = ground_truth(specs, cfg, perception, seed)
+    sb = synthbench(videos, specs, perception, reference=truth, flow=flow, perceived=perceived)
+    return {"generated": generated, "ground_truth": truth_measures, "n": len(specs),
             "synthbench": _finite_or_none({k: sb[k] for k in ("means", "sem", "scores", "n_videos")})}
 
 
 def evaluate_student(student, cfg: Config, n: int = 64, split: str = "heldout", seed: int = 1, batch: int = 32,
-                     perception=None) -> tuple[dict, Tensor, list]:
-    "Generate `n` videos of `split` prompts with the student and evaluate them; returns (metrics, videos, specs)."
+                     perception=None, full: bool = True) -> tuple[dict, Tensor, list]:
+    """Generate `n` videos of `split` prompts with the student and evaluate them (`evaluate_videos`, `full` as
+    there); returns (metrics, videos, specs)."""
     from rf_nb.world import sample_prompts
     specs = sample_prompts(n, split, seed, cfg.world.heldout_fraction, cfg.world.split_seed)
     videos = torch.cat([generate_student(student, [s.text for s in specs[i:i + batch]], cfg, seed=seed + i)
                         for i in range(0, n, batch)])
-    return evaluate_videos(videos, specs, cfg, perception, seed) | {"split": split}, videos, specs
+    return evaluate_videos(videos, specs, cfg, perception, seed, full) | {"split": split}, videos, specs
 
 # %% ../nbs/12_pipeline.ipynb #bb8d6e75
 from pathlib import Path

@@ -19,9 +19,10 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
                           atomic_path, save_config, write_json)
 
 # %% auto #0
-__all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'INCLUDE', 'Stage',
-           'default_stages', 'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash',
-           'stage_dir', 'is_done', 'run_stage', 'seed_list', 'reproduce', 'build_parser', 'sync_readme', 'main']
+__all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS', 'INCLUDE',
+           'Stage', 'default_stages', 'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint',
+           'stage_hash', 'stage_dir', 'is_done', 'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list',
+           'reproduce', 'build_parser', 'sync_readme', 'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -177,6 +178,29 @@ def is_done(cfg: Config, stage: Stage) -> bool:
         return False
     return json.loads(marker.read_text()).get("hash") == stage_hash(cfg, stage)
 
+# %% ../nbs/13_reproduce.ipynb
+KERNEL_START_ERRORS = ("Kernel died before replying to kernel_info", "Address already in use")
+
+
+def kernel_start_failed(err: BaseException) -> bool:
+    "True when `err` says a notebook's kernel never started (no cell ran), which starting it again fixes."
+    if type(err).__name__ == "PapermillExecutionError":                 # a cell ran and failed: not ours to retry
+        return False
+    return any(s in f"{type(err).__name__}: {err}" for s in KERNEL_START_ERRORS)
+
+
+def execute_with_retry(execute, attempts: int = 3, wait_s: float = 2.0, log=print):
+    "Call `execute()`; when its kernel failed to start, call it again (up to `attempts` in all) after a short wait."
+    for k in range(1, attempts + 1):
+        try:
+            return execute()
+        except Exception as err:
+            if k == attempts or not kernel_start_failed(err):
+                raise
+            log(f"[retry] the notebook's kernel did not start ({type(err).__name__}: {err}); attempt {k + 1} of {attempts}")
+            time.sleep(wait_s * k)
+
+
 # %% ../nbs/13_reproduce.ipynb #35668e7e
 def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Path, log=print) -> dict:
     "Execute one stage notebook with papermill (skipping it if finished); return its metrics."
@@ -195,8 +219,9 @@ def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Pat
     params = dict(preset=cfg.preset, seed=cfg.seed, overrides=overrides | dict(stage.overrides),
                   figures_dir=str(figures_dir), smoke=False, stage=stage.name, experiment=stage.experiment)
     accepted = pm.inspect_notebook(str(nb_in))                # pass a notebook only the parameters it declares
-    pm.execute_notebook(str(nb_in), str(nb_out), parameters={k: v for k, v in params.items() if k in accepted},
-                        kernel_name="python3", cwd=str(experiments_dir()), progress_bar=False)
+    execute_with_retry(lambda: pm.execute_notebook(
+        str(nb_in), str(nb_out), parameters={k: v for k, v in params.items() if k in accepted},
+        kernel_name="python3", cwd=str(experiments_dir()), progress_bar=False), log=log)
     if not (d / "metrics.json").exists():
         raise RuntimeError(f"stage {stage.name} finished but wrote no {d / 'metrics.json'}; fix its notebook")
     write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "seconds": time.time() - start,

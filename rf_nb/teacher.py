@@ -261,9 +261,10 @@ def train_teacher(cfg: Config, out_dir: str | Path, bank: ClipBank | None = None
     return trainer.ema_model("teacher"), metrics
 
 # %% ../nbs/06_teacher.ipynb #cbc743aa
-def prompt_fidelity(perception, videos: Tensor, specs) -> dict:
-    "Share of objects whose perceived shape/color/texture/direction match the prompt; scene accuracy. videos [B,3,F,H,W]."
-    res = perceive(perception, videos, specs)
+def prompt_fidelity(perception, videos: Tensor, specs, perceived: dict | None = None) -> dict:
+    """Share of objects whose perceived shape/color/texture/direction match the prompt; scene accuracy. videos
+    [B,3,F,H,W]. `perceived`: `perceive(perception, videos, specs)` if the caller already has it."""
+    res = perceive(perception, videos, specs) if perceived is None else perceived
     hits = {k: 0 for k in ("shape", "color", "texture", "direction")}
     n_obj = 0
     for b, spec in enumerate(specs):

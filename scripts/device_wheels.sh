@@ -42,3 +42,15 @@ for f in .whl/*.whl; do
   esac
 done
 du -sh .whl-bench
+
+# .whl-small: the wheels that run notebooks (papermill + ipykernel) without what a kernel never needs for papermill
+# (debugpy and jedi/parso are optional to ipykernel and IPython; nbdev's tools and watchdog are for development):
+# 26 MB, what `scripts/small_gpu.sh` carries since the tree + .whl passed 64 MiB (2026-12-05).
+rm -rf .whl-small && mkdir -p .whl-small
+for f in .whl/*.whl; do
+  case $(basename "$f" | tr 'A-Z' 'a-z') in
+    debugpy-*|jedi-*|parso-*|watchdog-*|nbdev-*|execnb-*|ghapi-*) ;;
+    *) cp "$f" .whl-small/ ;;
+  esac
+done
+du -sh .whl-small

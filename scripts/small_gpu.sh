@@ -7,12 +7,18 @@
 #   bash scripts/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
 #   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
 #   bash scripts/small_gpu.sh results           # reward summary, main table, claims, figures
+#   bash scripts/small_gpu.sh all               # every phase in order, overlapped, inside a deadline (see below)
+#   bash scripts/small_gpu.sh wait [SECONDS]    # follow `all` (started with nohup) for a while, then pack
+# One lease, several calls: the first call starts `nohup bash scripts/small_gpu.sh all &` and follows it with `wait`;
+# each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops queueing stage-2 runs at
+# $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 150), then
+# writes the tables; a later call may rewrite the deadline when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
 # of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS (held-out prompts per evaluation, default 32), STAGE2 (stage
 # names, default: all per-seed stages in the order below). Trained weights found in .assets-small/ (a carried folder)
 # are used instead of training them again.
 set -u
-PHASE=${1:?phase: assets | stage1 | stage2 | results}
+PHASE=${1:?phase: assets | stage1 | stage2 | results | all | wait}
 SEEDS=${SEEDS:-3}
 ROOT=/tmp/rf_small
 export RF_NB_RUNS=$ROOT/runs RF_NB_FIGURES=$ROOT/figures RF_NB_ASSETS=$ROOT/assets OMP_NUM_THREADS=2
@@ -26,9 +32,8 @@ pack() { pack_results "$OUT/small.tgz" "$RF_NB_FIGURES" "$RF_NB_RUNS" "$RF_NB_AS
 trap pack EXIT
 trap 'pack; exit 143' TERM
 rp() {
-  python3 -m rf_nb.reproduce reproduce --preset small --figures-dir "$RF_NB_FIGURES" \
-    --set eval.num_prompts="${EVAL_PROMPTS:-32}" "$@" 2>&1 \
-    | grep -E "^\[|reproduce|Error|error"
+  followed python3 -m rf_nb.reproduce reproduce --preset small --figures-dir "$RF_NB_FIGURES" \
+    --set eval.num_prompts="${EVAL_PROMPTS:-32}" "$@"
 }
 export -f rp
 t0=$(date +%s)
@@ -60,6 +65,43 @@ reward_bidir dmd_reward_0.1 dmd_reward_0.01 dmd_reward_1 ode_traj100 ode_traj500
 results)
   OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
+  ;;
+all)
+  # the same work as assets, stage1, stage2 and results, overlapped: checks and trajectories side by side once the
+  # assets exist; ODE students, their trajectory-count ablations and the stage-2 runs in one queue of PARALLEL
+  # processes (a stage-2 run that starts from the ODE student waits for its seed's); the tables at the deadline
+  [ -f "$ROOT/deadline" ] || echo $(( t0 + ${TOTAL:-1500} )) > "$ROOT/deadline"
+  echo "all: started $(date -u +%T), deadline $(date -u -d @"$(cat "$ROOT/deadline")" +%T)" | tee -a "$log/timeline.txt"
+  bash "$0" assets
+  echo "assets done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  OMP_NUM_THREADS=4 rp --stages world > "$log/world.log" 2>&1 &
+  OMP_NUM_THREADS=4 rp --stages teacher > "$log/teacher.log" 2>&1 &
+  OMP_NUM_THREADS=8 rp --stages trajectories > "$log/trajectories.log" 2>&1
+  echo "trajectories done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  QUEUE=${QUEUE:-"ode ode_traj100 ode_traj500 reward reward_random reward_lr5e-06 reward_random_lr5e-06 dmd \
+dmd_reward_0.1 reward_all reward_noinit reward_video reward_bidir dmd_reward_0.01 dmd_reward_1"}
+  budget=$(( $(cat "$ROOT/deadline") - ${RESULTS_S:-150} - $(date +%s) ))
+  [ "$budget" -gt 60 ] && run_stage_seeds "$budget" "${PARALLEL:-8}" "$QUEUE" "$SEEDS"
+  wait
+  echo "queue done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
+  cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
+  echo "all done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  touch "$ROOT/all.done"
+  ;;
+wait)
+  # follow `all` for up to SECONDS (default 540), printing each finished stage, then pack what exists;
+  # DEADLINE_IN=S moves `all`'s deadline to S seconds from now (read when its stage-2 queue starts)
+  [ -n "${DEADLINE_IN:-}" ] && echo $(( t0 + DEADLINE_IN )) > "$ROOT/deadline"
+  end=$(( t0 + ${2:-540} )); seen=0
+  while [ "$(date +%s)" -lt "$end" ] && [ ! -f "$ROOT/all.done" ]; do
+    sleep 10
+    n=$(cat "$log"/timeline.txt "$log"/*.log 2>/dev/null | grep -c "\[done\]\|done at")
+    [ "$n" != "$seen" ] && { seen=$n; echo "--- +$(( $(date +%s) - t0 )) s"; cat "$log/timeline.txt" 2>/dev/null | tail -n 3;
+      grep -h "\[done\]\|Error" "$log"/*.log 2>/dev/null | sort | uniq | tail -n 40; }
+  done
+  nvidia-smi --query-gpu=memory.used,utilization.gpu --format=csv,noheader 2>/dev/null
+  [ -f "$ROOT/all.done" ] && cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md" 2>/dev/null
   ;;
 *) echo "unknown phase $PHASE"; exit 2;;
 esac

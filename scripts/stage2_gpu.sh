@@ -18,8 +18,7 @@ pack() { pack_results "$OUT/results.tgz" /tmp/rf_fig /tmp/rf_runs; }
 trap pack EXIT
 trap 'pack; exit 143' TERM
 rp() {
-  python3 -m rf_nb.reproduce reproduce --preset tiny --set dtype=float32 --figures-dir "$RF_NB_FIGURES" "$@" 2>&1 \
-    | grep -E "^\[|reproduce|Error|error"
+  followed python3 -m rf_nb.reproduce reproduce --preset tiny --set dtype=float32 --figures-dir "$RF_NB_FIGURES" "$@"
 }
 export -f rp
 t0=$(date +%s)
