@@ -178,7 +178,7 @@ def is_done(cfg: Config, stage: Stage) -> bool:
         return False
     return json.loads(marker.read_text()).get("hash") == stage_hash(cfg, stage)
 
-# %% ../nbs/13_reproduce.ipynb
+# %% ../nbs/13_reproduce.ipynb #9199efe3
 KERNEL_START_ERRORS = ("Kernel died before replying to kernel_info", "Address already in use")
 
 
