@@ -67,3 +67,11 @@ def test_reproduce_smoke_end_to_end(tmp_path):
     for stage in ("world", "trajectories", "ode", "reward", "dmd"):
         assert f"[skip] {stage}" in second.stdout, second.stdout
     assert "[run ] results" in second.stdout              # summaries always rebuild from the metrics files
+    # the frame strips follow the training seed with the most finished students: seed 1 once seed 0's are gone
+    for p in (tmp_path / "runs" / "tiny").glob("*/0/*/train/config.json"):
+        p.unlink()
+    args1 = [a if a != SMOKE_STAGES else "ode,results" for a in args] + ["--seeds", "1,"]
+    third = _rf_nb(*args1, env_extra=env)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    res = json.loads((tmp_path / "runs" / "tiny" / "summary" / "0" / "results" / "metrics.json").read_text())
+    assert res["strip_seed"] == 1 and res["methods"] == ["teacher", "ODE only (stage 1)"], res
