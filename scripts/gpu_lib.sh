@@ -1,14 +1,19 @@
 # Shared by the scripts/*_gpu.sh runners (source it): packing what a person reads, and running (stage, seed) pairs.
 
 # pack_results TGZ FIGURES DIR... : the whole FIGURES folder and, under each DIR, every metrics/history/stage file,
-# executed notebook, log and asset sidecar (.json under an assets folder) into TGZ. Paths are absolute.
+# executed notebook, log, text note and asset sidecar (.json under an assets folder) into TGZ. Paths are absolute.
+# A device call brings back files of <= 16 MiB: when TGZ is larger, the figures go into TGZ's name + _figures.tgz.
 pack_results() {
   local tgz=$1 figures=${2#/}; shift 2
-  local dirs=("${@#/}")
-  tar czf "$tgz" -C / "$figures" $(cd / && find "${dirs[@]}" -name metrics.json -o -name history.jsonl \
-      -o -name '*.ipynb' -o -name stage.json -o -name '*.log' -o -name log.jsonl -o -name '*.json' -path '*assets*' \
-      2>/dev/null) >/dev/null 2>&1
-  echo "packed $(du -h "$tgz" | cut -f1)"
+  local dirs=("${@#/}") found
+  found=$(cd / && find "${dirs[@]}" -name metrics.json -o -name history.jsonl -o -name '*.ipynb' -o -name stage.json \
+      -o -name '*.log' -o -name '*.txt' -o -name log.jsonl -o -name '*.json' -path '*assets*' 2>/dev/null)
+  tar czf "$tgz" -C / "$figures" $found >/dev/null 2>&1
+  if [ "$(stat -c %s "$tgz")" -gt 16000000 ]; then
+    tar czf "$tgz" -C / $found >/dev/null 2>&1
+    tar czf "${tgz%.tgz}_figures.tgz" -C / "$figures" >/dev/null 2>&1
+  fi
+  echo "packed $(du -h "${tgz%.tgz}"*.tgz | cut -f1 | tr '\n' ' ')"
 }
 
 # followed CMD... : run CMD with its whole output in a file under $RF_NB_RUNS/logs (or /tmp), then print the lines a
@@ -25,24 +30,48 @@ followed() {
 }
 export -f followed
 
-# wait_for_ode STAGE SEED : a stage that starts from the ODE student waits while that seed's ODE stage is still
-# running (in the same queue); it returns at once when the ODE metrics exist or no ODE process of the seed is alive.
-wait_for_ode() {
-  case $1 in ode|ode_traj*|reward_noinit|reward_bidir) return;; esac
-  while [ ! -f "$RF_NB_RUNS/small/main/$2/ode/metrics.json" ] && pgrep -f -- "--stages ode --seeds $2," >/dev/null; do
-    sleep 5; done
+# wait_for_inputs STAGE SEED : a queued stage waits for what it reads while the stage that makes it is still queued or
+# running: the ODE stages wait for the trajectories ($RF_NB_RUNS/<preset>/main/0/trajectories/metrics.json), a stage-2
+# run that starts from the ODE student waits for that seed's finished ODE training (ode/train/config.json, written
+# after the weights, before the ODE stage's own evaluation). "Still queued or running" is a marker file
+# $RF_NB_RUNS/logs/queue/<stage>-<seed> that run_stage_seeds (or the caller, for the trajectories) makes before
+# anything starts and removes when the stage ends; with no marker the stage starts at once (its input was made by
+# an earlier call, or is missing and the stage reports that).
+wait_for_inputs() {
+  local runs=$RF_NB_RUNS/${PRESET:-small}/main q=$RF_NB_RUNS/logs/queue
+  case $1 in
+    reward_noinit|reward_bidir) return;;
+    ode|ode_traj*) wait_for_file "$runs/0/trajectories/metrics.json" "$q/trajectories-0";;
+    *) wait_for_file "$runs/$2/ode/train/config.json" "$q/ode-$2";;
+  esac
 }
-export -f wait_for_ode
+wait_for_file() { while [ ! -f "$1" ] && [ -f "$2" ]; do sleep 3; done; }
+export -f wait_for_inputs wait_for_file
 
 # run_stage_seeds BUDGET PARALLEL "STAGES" SEEDS : every (stage, seed) pair, stages in the given order, through the
-# exported function `rp` (one process each, PARALLEL at a time, all stopped after BUDGET seconds); logs go to
+# exported function `rp` (one process each, PARALLEL at a time, each waiting for its inputs: wait_for_inputs); all
+# are stopped after BUDGET seconds, or earlier once the clock passes $(cat $DEADLINE_FILE) - RESULTS_S when
+# DEADLINE_FILE is set (re-read every few seconds, so another call may move it). Logs go to
 # $RF_NB_RUNS/logs/<stage>-<seed>.log, start and end times to $RF_NB_RUNS/logs/timeline.txt, and the finished ones
 # are listed.
 run_stage_seeds() {
-  local budget=$1 parallel=$2 stages=$3 seeds=$4 s k
+  local budget=$1 parallel=$2 stages=$3 seeds=$4 s k qpid q=$RF_NB_RUNS/logs/queue
+  mkdir -p "$q"
+  for s in $stages; do for k in $(seq 0 $(( seeds - 1 ))); do touch "$q/$s-$k"; done; done
   for s in $stages; do for k in $(seq 0 $(( seeds - 1 ))); do echo "$s $k"; done; done \
-    | timeout "$budget" xargs -P "$parallel" -L 1 bash -c 'wait_for_ode $0 $1; t=$(date +%s);
+    | timeout "$budget" xargs -P "$parallel" -L 1 bash -c 'wait_for_inputs $0 $1; t=$(date +%s);
         rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1;
-        echo "$0 seed $1: $t -> $(date +%s) ($(( $(date +%s) - t )) s)" >> "$RF_NB_RUNS/logs/timeline.txt"'
+        rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
+        echo "$0 seed $1: $t -> $(date +%s) ($(( $(date +%s) - t )) s)" >> "$RF_NB_RUNS/logs/timeline.txt"' &
+  qpid=$!                                             # `timeout`: a TERM to it stops every process of the queue
+  while [ -n "${DEADLINE_FILE:-}" ] && kill -0 "$qpid" 2>/dev/null; do
+    if [ "$(date +%s)" -ge $(( $(cat "$DEADLINE_FILE") - ${RESULTS_S:-150} )) ]; then
+      echo "queue stopped at the deadline ($(date -u +%T))" >> "$RF_NB_RUNS/logs/timeline.txt"
+      kill -TERM "$qpid"; break
+    fi
+    sleep 3
+  done
+  wait "$qpid"
+  rm -rf "$q"
   grep -h "\[done\]\|Error" "$RF_NB_RUNS"/logs/*-[0-9].log 2>/dev/null | sort
 }

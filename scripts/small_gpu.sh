@@ -10,13 +10,14 @@
 #   bash scripts/small_gpu.sh all               # every phase in order, overlapped, inside a deadline (see below)
 #   bash scripts/small_gpu.sh wait [SECONDS]    # follow `all` (started with nohup) for a while, then pack
 # One lease, several calls: the first call starts `nohup bash scripts/small_gpu.sh all &` and follows it with `wait`;
-# each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops queueing stage-2 runs at
-# $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 150), then
-# writes the tables; a later call may rewrite the deadline when it knows how much device time is left.
+# each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops its queue at
+# $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), then
+# writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
-# of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS (held-out prompts per evaluation, default 32), STAGE2 (stage
-# names, default: all per-seed stages in the order below). Trained weights found in .assets-small/ (a carried folder)
-# are used instead of training them again.
+# of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS
+# (held-out prompts per evaluation, default 32), STAGE2 (stage names of the stage2 phase), QUEUE and PARALLEL (the
+# stages of `all`'s queue and how many run at once, default 10). Trained weights found in .assets-small/ (a carried
+# folder) are used instead of training them again.
 set -u
 PHASE=${1:?phase: assets | stage1 | stage2 | results | all | wait}
 SEEDS=${SEEDS:-3}
@@ -67,22 +68,27 @@ results)
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
   ;;
 all)
-  # the same work as assets, stage1, stage2 and results, overlapped: checks and trajectories side by side once the
-  # assets exist; ODE students, their trajectory-count ablations and the stage-2 runs in one queue of PARALLEL
-  # processes (a stage-2 run that starts from the ODE student waits for its seed's); the tables at the deadline
+  # the same work as assets, stage1, stage2 and results, overlapped: once the assets exist, the world and teacher
+  # checks and the trajectories run beside one queue of PARALLEL processes (ODE students, their trajectory-count
+  # ablations, every stage-2 run), each queued stage waiting for what it reads (wait_for_inputs in gpu_lib.sh), the
+  # longest runs (DMD) first among those that can start early; the tables at the deadline
   [ -f "$ROOT/deadline" ] || echo $(( t0 + ${TOTAL:-1500} )) > "$ROOT/deadline"
   echo "all: started $(date -u +%T), deadline $(date -u -d @"$(cat "$ROOT/deadline")" +%T)" | tee -a "$log/timeline.txt"
+  # what bounds the run: GPU utilisation and memory, CPU load average, processes, every 20 s (logs/usage.txt)
+  ( while [ ! -f "$ROOT/all.done" ]; do echo "+$(( $(date +%s) - t0 )) s gpu $(nvidia-smi --query-gpu=utilization.gpu,memory.used \
+      --format=csv,noheader 2>/dev/null | tr -d '\n') load $(cut -d' ' -f1 /proc/loadavg) procs $(pgrep -c -f rf_nb.reproduce)" \
+      >> "$log/usage.txt"; sleep 20; done ) &
   bash "$0" assets
   echo "assets done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
-  OMP_NUM_THREADS=4 rp --stages world > "$log/world.log" 2>&1 &
-  OMP_NUM_THREADS=4 rp --stages teacher > "$log/teacher.log" 2>&1 &
-  OMP_NUM_THREADS=8 rp --stages trajectories > "$log/trajectories.log" 2>&1
-  echo "trajectories done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
-  QUEUE=${QUEUE:-"ode ode_traj100 ode_traj500 reward reward_random reward_lr5e-06 reward_random_lr5e-06 dmd \
-dmd_reward_0.1 reward_all reward_noinit reward_video reward_bidir dmd_reward_0.01 dmd_reward_1"}
-  budget=$(( $(cat "$ROOT/deadline") - ${RESULTS_S:-150} - $(date +%s) ))
-  [ "$budget" -gt 60 ] && run_stage_seeds "$budget" "${PARALLEL:-8}" "$QUEUE" "$SEEDS"
-  wait
+  mkdir -p "$log/queue"; touch "$log/queue/trajectories-0"
+  OMP_NUM_THREADS=2 rp --stages world > "$log/world.log" 2>&1 & checks=$!
+  OMP_NUM_THREADS=2 rp --stages teacher > "$log/teacher.log" 2>&1 & checks="$checks $!"
+  ( OMP_NUM_THREADS=4 rp --stages trajectories > "$log/trajectories.log" 2>&1; rm -f "$log/queue/trajectories-0"
+    echo "trajectories done at +$(( $(date +%s) - t0 )) s" >> "$log/timeline.txt" ) & checks="$checks $!"
+  QUEUE=${QUEUE:-"reward_noinit reward_bidir ode dmd dmd_reward_0.1 ode_traj100 ode_traj500 reward reward_random \
+reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1"}
+  DEADLINE_FILE=$ROOT/deadline RESULTS_S=${RESULTS_S:-180} run_stage_seeds 100000 "${PARALLEL:-10}" "$QUEUE" "$SEEDS"
+  wait $checks                                      # not `wait`: the usage sampler runs until all.done
   echo "queue done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
   OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
@@ -91,7 +97,7 @@ dmd_reward_0.1 reward_all reward_noinit reward_video reward_bidir dmd_reward_0.0
   ;;
 wait)
   # follow `all` for up to SECONDS (default 540), printing each finished stage, then pack what exists;
-  # DEADLINE_IN=S moves `all`'s deadline to S seconds from now (read when its stage-2 queue starts)
+  # DEADLINE_IN=S moves `all`'s deadline to S seconds from now (its queue stops RESULTS_S before it)
   [ -n "${DEADLINE_IN:-}" ] && echo $(( t0 + DEADLINE_IN )) > "$ROOT/deadline"
   end=$(( t0 + ${2:-540} )); seen=0
   while [ "$(date +%s)" -lt "$end" ] && [ ! -f "$ROOT/all.done" ]; do
