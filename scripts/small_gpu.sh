@@ -8,18 +8,20 @@
 #   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
 #   bash scripts/small_gpu.sh results           # reward summary, main table, claims, figures
 #   bash scripts/small_gpu.sh all               # every phase in order, overlapped, inside a deadline (see below)
-#   bash scripts/small_gpu.sh wait [SECONDS]    # follow `all` (started with nohup) for a while, then pack
-# One lease, several calls: the first call starts `nohup bash scripts/small_gpu.sh all &` and follows it with `wait`;
+#   bash scripts/small_gpu.sh start             # `all` in the background, in its own session (it outlives the call)
+#   bash scripts/small_gpu.sh wait [SECONDS]    # follow `all` for a while, then pack
+# One lease, several calls: the first call runs `start` and follows it with `wait`;
 # each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops its queue at
 # $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), then
 # writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
 # of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS
-# (held-out prompts per evaluation, default 32), STAGE2 (stage names of the stage2 phase), QUEUE and PARALLEL (the
-# stages of `all`'s queue and how many run at once, default 10). Trained weights found in .assets-small/ (a carried
-# folder) are used instead of training them again.
+# (held-out prompts per evaluation, default 32), STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
+# main = C1-C3, dmd = C4, ablations = C5 and Q1-Q3, all = every row, more than one lease holds on an H100), QUEUE
+# and PARALLEL (the stages of `all`'s queue, default from GROUP, and how many run at once, default 10). Trained
+# weights found in .assets-small/ (a carried folder) are used instead of training them again.
 set -u
-PHASE=${1:?phase: assets | stage1 | stage2 | results | all | wait}
+PHASE=${1:?phase: assets | stage1 | stage2 | results | all | start | wait}
 SEEDS=${SEEDS:-3}
 ROOT=/tmp/rf_small
 export RF_NB_RUNS=$ROOT/runs RF_NB_FIGURES=$ROOT/figures RF_NB_ASSETS=$ROOT/assets OMP_NUM_THREADS=2
@@ -85,8 +87,15 @@ all)
   OMP_NUM_THREADS=2 rp --stages teacher > "$log/teacher.log" 2>&1 & checks="$checks $!"
   ( OMP_NUM_THREADS=4 rp --stages trajectories > "$log/trajectories.log" 2>&1; rm -f "$log/queue/trajectories-0"
     echo "trajectories done at +$(( $(date +%s) - t0 )) s" >> "$log/timeline.txt" ) & checks="$checks $!"
-  QUEUE=${QUEUE:-"reward_noinit reward_bidir ode dmd dmd_reward_0.1 ode_traj100 ode_traj500 reward reward_random \
-reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1"}
+  case ${GROUP:-all} in      # rows that one 30-minute lease can hold on an H100 (2026-12-05 timings, BENCHMARKS.md)
+    main) default="ode reward reward_random reward_all";;                                   # C1-C3
+    dmd) default="ode dmd dmd_reward_0.1 reward dmd_reward_0.01 dmd_reward_1";;              # C4
+    ablations) default="reward_noinit reward_bidir ode ode_traj100 ode_traj500 reward_video";;  # C5, Q1-Q3
+    *) default="reward_noinit reward_bidir ode dmd dmd_reward_0.1 ode_traj100 ode_traj500 reward reward_random \
+reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1";;
+  esac
+  QUEUE=${QUEUE:-$default}
+  echo "queue ($(echo $QUEUE | wc -w) stages x $SEEDS seeds, ${PARALLEL:-10} at a time): $QUEUE" >> "$log/timeline.txt"
   DEADLINE_FILE=$ROOT/deadline RESULTS_S=${RESULTS_S:-180} run_stage_seeds 100000 "${PARALLEL:-10}" "$QUEUE" "$SEEDS"
   wait $checks                                      # not `wait`: the usage sampler runs until all.done
   echo "queue done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
@@ -94,6 +103,14 @@ reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
   echo "all done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
   touch "$ROOT/all.done"
+  ;;
+start)
+  # `all` in a session of its own: a process that a device call leaves behind in the call's session is killed when
+  # the call ends (2026-12-05: `( nohup ... all & )` died with the first call and the second call found nothing
+  # running; `setsid nohup ...` lived on through the next call)
+  rm -f "$ROOT/all.done"
+  OUT=$ROOT/out setsid nohup bash "$0" all > "$ROOT/all.log" 2>&1 < /dev/null &
+  echo "all started in the background (log $ROOT/all.log); follow it with: bash $0 wait [SECONDS]"
   ;;
 wait)
   # follow `all` for up to SECONDS (default 540), printing each finished stage, then pack what exists;
