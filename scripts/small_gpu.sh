@@ -41,16 +41,23 @@ rp() {
 export -f rp
 t0=$(date +%s)
 log=$RF_NB_RUNS/logs
+# timed NAME CMD... : CMD, with "NAME: +start -> +end s (rc N)" (seconds since this phase began) in the timeline
+timed() {
+  local name=$1 s rc; s=$(date +%s); shift
+  "$@"; rc=$?
+  echo "$PHASE $name: +$(( s - t0 )) -> +$(( $(date +%s) - t0 )) s (rc $rc)" >> "$log/timeline.txt"
+  return $rc
+}
 case $PHASE in
 assets)
   # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores
-  missing teacher && python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
+  missing teacher && timed teacher python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
     --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_SET:-} > "$log/teacher_train.log" 2>&1 &
-  missing perception && python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
+  missing perception && timed perception python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
     > "$log/perception.log" 2>&1 &
-  missing reward && python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \
+  missing reward && timed reward python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \
     > "$log/reward_image.log" 2>&1 &
-  missing reward_video && python3 -m rf_nb.rewards --preset small --video --pairs 10000 --steps 2000 --batch 64 --workers 2 --device cuda \
+  missing reward_video && timed reward_video python3 -m rf_nb.rewards --preset small --video --pairs 10000 --steps 2000 --batch 64 --workers 2 --device cuda \
     > "$log/reward_video.log" 2>&1 &
   wait
   ls -la "$RF_NB_ASSETS"; tail -n 3 "$log"/*.log 2>/dev/null; tail -n 30 "$log/teacher_train.log" 2>/dev/null
