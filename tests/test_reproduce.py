@@ -45,8 +45,9 @@ SMOKE = ["trajectories.num_prompts=4", "trajectories.batch_size=4", "train.ode.s
          "train.reward.steps=2", "train.reward.batch_size=2", "reward.eval_every=1", "reward.eval_prompts=2",
          "train.dmd.steps=2", "train.dmd.batch_size=2", "train.critic.steps=2", "dmd.generator_every=1",
          "eval.num_prompts=4"]
-# one stage per stage notebook, in order, through the results tables (the variants run the same notebooks)
-SMOKE_STAGES = "world,teacher,trajectories,ode,reward,dmd,reward_summary,results"
+# one stage per stage notebook, in order, through the results tables (the variants run the same notebooks; the
+# trajectory-count ablation because its notebook skips the teacher)
+SMOKE_STAGES = "world,teacher,trajectories,ode,ode_traj100,reward,dmd,reward_summary,results"
 
 
 def test_reproduce_smoke_end_to_end(tmp_path):
@@ -59,6 +60,10 @@ def test_reproduce_smoke_end_to_end(tmp_path):
     table = (figs / "main_table_tiny.md").read_text()
     for row in ("teacher (many steps", "ODE only (stage 1)", "Reward-Forcing (last frame)", "DMD 4-step"):
         assert row in table, table
+    assert "ODE only, 100/1400 of the trajectories" in table, table
+    abl = json.loads((tmp_path / "runs" / "tiny" / "ablations" / "0" / "ode_traj100" / "metrics.json").read_text())
+    assert "teacher_synthbench" not in abl and abl["synthbench"], abl.keys()   # the teacher row is the ODE stage's
+    assert table.count("teacher (many steps") == 1, table
     claims = (figs / "claims_tiny.md").read_text()
     assert "| C1 |" in claims and ("replicates" in claims or "does not replicate" in claims), claims
     assert (figs / "strips_tiny.png").stat().st_size > 1000
