@@ -4,7 +4,6 @@ No GPU and no rf_nb: `rp` only sleeps and writes the files the real stages write
 stop of `run_stage_seeds`, which decide whether a one-lease `small` run finishes in its device time."""
 import subprocess
 import time
-from pathlib import Path
 
 from conftest import ROOT
 
