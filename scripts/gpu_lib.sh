@@ -45,13 +45,15 @@ wait_for_inputs() {
     *) wait_for_file "$runs/$2/ode/train/config.json" "$q/ode-$2";;
   esac
 }
-wait_for_file() { while [ ! -f "$1" ] && [ -f "$2" ]; do sleep 3; done; }
+wait_for_file() { while [ ! -f "$1" ] && [ -f "$2" ] && [ ! -f "$RF_NB_RUNS/logs/queue/.closed" ]; do sleep 3; done; }
 export -f wait_for_inputs wait_for_file
 
 # run_stage_seeds BUDGET PARALLEL "STAGES" SEEDS : every (stage, seed) pair, stages in the given order, through the
 # exported function `rp` (one process each, PARALLEL at a time, each waiting for its inputs: wait_for_inputs); all
 # are stopped after BUDGET seconds, or earlier once the clock passes $(cat $DEADLINE_FILE) - RESULTS_S when
-# DEADLINE_FILE is set (re-read every few seconds, so another call may move it). Logs go to
+# DEADLINE_FILE is set (re-read every few seconds, so another call may move it). CLOSE_S (default 120) seconds
+# before that stop the queue closes: no stage starts any more (one that starts then could not finish and would only
+# slow the running ones down), and the queue ends early once the running ones are done. Logs go to
 # $RF_NB_RUNS/logs/<stage>-<seed>.log, start and end times to $RF_NB_RUNS/logs/timeline.txt, and the finished ones
 # are listed.
 run_stage_seeds() {
@@ -60,11 +62,17 @@ run_stage_seeds() {
   for s in $stages; do for k in $(seq 0 $(( seeds - 1 ))); do touch "$q/$s-$k"; done; done
   for s in $stages; do for k in $(seq 0 $(( seeds - 1 ))); do echo "$s $k"; done; done \
     | timeout "$budget" xargs -P "$parallel" -L 1 bash -c 'wait_for_inputs $0 $1; t=$(date +%s);
+        if [ -f "$RF_NB_RUNS/logs/queue/.closed" ]; then rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
+          echo "$0 seed $1: not started, the queue was closed" >> "$RF_NB_RUNS/logs/timeline.txt"; exit 0; fi
         rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1;
         rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
         echo "$0 seed $1: $t -> $(date +%s) ($(( $(date +%s) - t )) s)" >> "$RF_NB_RUNS/logs/timeline.txt"' &
   qpid=$!                                             # `timeout`: a TERM to it stops every process of the queue
   while [ -n "${DEADLINE_FILE:-}" ] && kill -0 "$qpid" 2>/dev/null; do
+    if [ ! -f "$q/.closed" ] && [ "$(date +%s)" -ge $(( $(cat "$DEADLINE_FILE") - ${RESULTS_S:-150} - ${CLOSE_S:-120} )) ]; then
+      echo "queue closed to new stages ($(date -u +%T))" >> "$RF_NB_RUNS/logs/timeline.txt"
+      touch "$q/.closed"
+    fi
     if [ "$(date +%s)" -ge $(( $(cat "$DEADLINE_FILE") - ${RESULTS_S:-150} )) ]; then
       echo "queue stopped at the deadline ($(date -u +%T))" >> "$RF_NB_RUNS/logs/timeline.txt"
       kill -TERM "$qpid"; break

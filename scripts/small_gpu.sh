@@ -12,8 +12,8 @@
 #   bash scripts/small_gpu.sh wait [SECONDS]    # follow `all` for a while, then pack
 # One lease, several calls: the first call runs `start` and follows it with `wait`;
 # each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops its queue at
-# $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), then
-# writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
+# $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), starts no
+# stage in the CLOSE_S (default 120) seconds before that, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
 # of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS
 # (held-out prompts per evaluation, default 32), STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:

@@ -18,6 +18,7 @@ rp() {                                     # rp --stages STAGE --seeds K,
   case $s in
     ode) sleep 1; mkdir -p "$RF_NB_RUNS/small/main/$k/ode/train"; touch "$RF_NB_RUNS/small/main/$k/ode/train/config.json";;
     slow) sleep 60;;
+    short) sleep 4;;
     *) sleep 0.2;;
   esac
   echo "end $s $k" >> "$TMP/events"
@@ -27,17 +28,21 @@ touch "$RF_NB_RUNS/logs/queue/trajectories-0"
 ( sleep 2; echo "trajectories made" >> "$TMP/events"; mkdir -p "$RF_NB_RUNS/small/main/0/trajectories"
   touch "$RF_NB_RUNS/small/main/0/trajectories/metrics.json"; rm -f "$RF_NB_RUNS/logs/queue/trajectories-0" ) &
 echo $(( $(date +%s) + 12 )) > "$TMP/deadline"
-DEADLINE_FILE=$TMP/deadline RESULTS_S=5 run_stage_seeds 300 8 "dmd ode reward_noinit slow" 2
+DEADLINE_FILE=$TMP/deadline RESULTS_S=5 CLOSE_S=${CLOSE_S:-0} run_stage_seeds 300 ${PARALLEL:-8} "${STAGES:-dmd ode reward_noinit slow}" ${SEEDS:-2}
 """
+
+
+def _run(tmp_path, **env):
+    out = subprocess.run(["bash", "-c", MOCK], cwd=ROOT, env={"TMP": str(tmp_path), "PATH": "/usr/bin:/bin"} | env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    return (tmp_path / "events").read_text().splitlines(), (tmp_path / "runs" / "logs" / "timeline.txt").read_text()
 
 
 def test_queue_waits_for_inputs_and_stops_at_the_deadline(tmp_path):
     start = time.time()
-    out = subprocess.run(["bash", "-c", MOCK], cwd=ROOT, env={"TMP": str(tmp_path), "PATH": "/usr/bin:/bin"},
-                         capture_output=True, text=True, timeout=120)
+    events, timeline = _run(tmp_path)
     elapsed = time.time() - start
-    assert out.returncode == 0, out.stdout + out.stderr
-    events = (tmp_path / "events").read_text().splitlines()
     at = {e: i for i, e in enumerate(events)}
     made = at["trajectories made"]
     for k in (0, 1):
@@ -46,6 +51,14 @@ def test_queue_waits_for_inputs_and_stops_at_the_deadline(tmp_path):
         assert at[f"end reward_noinit {k}"] < made, events            # the teacher-initialised runs did not wait
     assert "start slow 0" in at and "end slow 0" not in at, events     # the running stage was stopped ...
     assert elapsed < 40, elapsed                                      # ... at the deadline, not after its 60 s
-    timeline = (tmp_path / "runs" / "logs" / "timeline.txt").read_text()
     assert "queue stopped at the deadline" in timeline
     assert not (tmp_path / "runs" / "logs" / "queue").exists()        # no marker left for a later queue
+
+
+def test_closed_queue_starts_nothing_new(tmp_path):
+    "CLOSE_S before the stop no stage starts: `late` would start when `short` ends (+4 s), the queue closed at +2 s."
+    events, timeline = _run(tmp_path, STAGES="short slow late", SEEDS="1", CLOSE_S="5", PARALLEL="2")  # closes at +2, stops at +7
+    assert "end short 0" in events and "end slow 0" not in events, events
+    assert "start late 0" not in events, events
+    assert "late seed 0: not started, the queue was closed" in timeline, timeline
+    assert timeline.index("queue closed to new stages") < timeline.index("queue stopped at the deadline"), timeline
