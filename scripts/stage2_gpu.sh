@@ -11,7 +11,7 @@ set -u
 SEEDS=${1:-3}
 BUDGET=${2:-380}
 PARALLEL=${3:-24}
-export RF_NB_RUNS=/tmp/rf_runs RF_NB_FIGURES=/tmp/rf_fig OMP_NUM_THREADS=1
+export RF_NB_RUNS=/tmp/rf_runs RF_NB_FIGURES=/tmp/rf_fig OMP_NUM_THREADS=1 PRESET=tiny   # PRESET: where wait_for_inputs looks
 mkdir -p "$RF_NB_RUNS" "$RF_NB_FIGURES" "$RF_NB_RUNS/logs"
 source "$(dirname "$0")/gpu_lib.sh"
 pack() { pack_results "$OUT/results.tgz" /tmp/rf_fig /tmp/rf_runs; }
