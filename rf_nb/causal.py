@@ -18,6 +18,7 @@ from diffusers.models.transformers.transformer_wan import (WanAttention, WanAttn
 from torch import Tensor
 
 from .flow import add_noise, few_step_timesteps, sigma_from_t, x0_from_velocity
+from .teacher import frame_offset
 
 # %% auto #0
 __all__ = ['ROPE_THETA', 'block_ids', 'block_causal_mask', 'block_causal_block_mask', 'frame_freqs', 'rope_freqs',
@@ -386,7 +387,8 @@ def causal_forward(model: WanTransformer3DModel, x: Tensor, t: Tensor | float, t
                 else block_causal_mask(f, h * w, fpb, x.device))
     rotary_emb = rope_freqs(model.rope, f, h, w, start_frame=start)
 
-    hidden_states = model.patch_embedding(x).flatten(2).transpose(1, 2)          # [B, N, D]
+    with frame_offset(model, start):                   # absolute positions (model.abs_pos) of this block
+        hidden_states = model.patch_embedding(x).flatten(2).transpose(1, 2)      # [B, N, D]
     temb, e = time_embedding(model, _frame_t(t, b, f, x.device), f, tkv.dtype)  # [B, F, D], [B, F, 6, D]
     ckpt = torch.is_grad_enabled() and model.gradient_checkpointing
     ckpt_blocks = getattr(model, "rf_checkpoint_blocks", None) or len(model.blocks)   # the first n (default: all)

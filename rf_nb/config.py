@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import random
 import tempfile
@@ -78,10 +79,13 @@ class ModelConfig:
     eps: float = 1e-6
     rope_max_seq_len: int = 1024
     pretrained_path: str | None = None  # local Wan2.1 diffusers dir (transformer/ inside) or a teacher checkpoint
+    # learned absolute positions added to the patch embedding: None (Wan2.1: positions only relative, RoPE) |
+    # 'grid' (a vector per token position) | 'factorised' (frame + row + column); rf_nb.teacher, issue 3
+    abs_pos: str | None = None
 
     def wan_kwargs(self) -> dict:
         "The keyword arguments for `WanTransformer3DModel(...)`."
-        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "pretrained_path"}
+        d = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("pretrained_path", "abs_pos")}
         d["patch_size"] = tuple(d["patch_size"])
         return d
 
@@ -229,6 +233,13 @@ class Config:
     @property
     def num_blocks(self) -> int:
         return self.latent_frames // self.causal.frames_per_block
+
+    @property
+    def token_grid(self) -> tuple[int, int, int]:
+        "Transformer tokens per clip as (frames, rows, columns): latent grid / patch size."
+        p_t, p_h, p_w = self.model.patch_size
+        scale = self.codec.unshuffle if self.codec.kind == "pixel" else 8
+        return self.latent_frames // p_t, self.world.height // (scale * p_h), self.world.width // (scale * p_w)
 
 # %% ../nbs/00_config.ipynb #a34e16d5
 def _tiny() -> Config:
@@ -400,6 +411,8 @@ def validate(cfg: Config) -> Config:
     _check(0.0 < w.heldout_fraction < 1.0, f"world.heldout_fraction={w.heldout_fraction}: must be in (0, 1)")
     _check(c.kind in ("pixel", "wan_vae"), f"codec.kind={c.kind!r}: use 'pixel' or 'wan_vae'")
     _check(t.kind in ("world", "umt5"), f"text.kind={t.kind!r}: use 'world' or 'umt5'")
+    _check(m.abs_pos in (None, "grid", "factorised"),
+           f"model.abs_pos={m.abs_pos!r}: use null (Wan2.1), 'grid' or 'factorised'")
     _check(t.dim == m.text_dim, f"text.dim={t.dim} but model.text_dim={m.text_dim}: set both to the same width")
     if c.kind == "pixel":
         ch = 3 * c.unshuffle ** 2

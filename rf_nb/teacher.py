@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -26,8 +27,9 @@ from .world import dequantize_video, quantize_video, render, sample_prompts
 
 # %% auto #0
 __all__ = ['ASSETS', 'Teacher', 'count_parameters', 'TeacherLoadError', 'build_teacher', 'load_wan_transformer', 'save_teacher',
-           'shipped_teacher_path', 'load_teacher', 'FlowMatchingObjective', 'sample', 'generate', 'ClipBank',
-           'train_teacher', 'prompt_fidelity', 'render_specs', 'evaluate_teacher', 'teacher_stage']
+           'shipped_teacher_path', 'load_teacher', 'AbsolutePositions', 'attach_absolute_positions', 'frame_offset',
+           'FlowMatchingObjective', 'sample', 'generate', 'ClipBank', 'train_teacher', 'prompt_fidelity',
+           'render_specs', 'evaluate_teacher', 'teacher_stage']
 
 # %% ../nbs/06_teacher.ipynb #10a2fb8c
 class Teacher(nn.Module):
@@ -64,6 +66,8 @@ ASSETS = Path(rf_nb.__file__).resolve().parent / "assets"   # shipped weights (p
 def build_teacher(cfg: Config) -> Teacher:
     "A teacher of the preset's architecture with random weights (transformer + the configured text encoder)."
     transformer = WanTransformer3DModel(**cfg.model.wan_kwargs())
+    if cfg.model.abs_pos:
+        attach_absolute_positions(transformer, cfg.token_grid, cfg.model.abs_pos)
     return Teacher(transformer, build_text_encoder(cfg))
 
 
@@ -127,6 +131,8 @@ def load_teacher(cfg: Config, device: str | torch.device | None = None, dtype: t
     src = cfg.model.pretrained_path
     if src and Path(src).suffix != ".safetensors":
         transformer = load_wan_transformer(src, dtype)
+        if cfg.model.abs_pos:                     # new, zero-initialised: the loaded model is unchanged until trained
+            attach_absolute_positions(transformer, cfg.token_grid, cfg.model.abs_pos)
         teacher = Teacher(transformer, build_text_encoder(cfg))
     else:
         path = Path(src) if src else shipped_teacher_path(cfg.preset)
@@ -135,6 +141,69 @@ def load_teacher(cfg: Config, device: str | torch.device | None = None, dtype: t
                                    f"--stages teacher` or set model.pretrained_path")
         teacher = _load_checkpoint(build_teacher(cfg), path)
     return teacher.to(device=device, dtype=dtype).eval().requires_grad_(False)
+
+# %% ../nbs/06_teacher.ipynb #5fda031f
+class AbsolutePositions(nn.Module):
+    """Learned absolute positions added to tokens [B, D, f, h, w]: `kind='grid'`, a vector per (frame, row, column);
+    `kind='factorised'`, a vector per frame + one per row + one per column."""
+
+    def __init__(self, dim: int, grid: tuple[int, int, int], kind: str = "grid"):
+        super().__init__()
+        f, h, w = grid
+        if kind == "grid":
+            self.grid = nn.Parameter(torch.zeros(dim, f, h, w))  # [D, f, h, w]
+        elif kind == "factorised":
+            self.frame = nn.Parameter(torch.zeros(dim, f))      # [D, f]
+            self.row = nn.Parameter(torch.zeros(dim, h))        # [D, h]
+            self.column = nn.Parameter(torch.zeros(dim, w))     # [D, w]
+        else:
+            raise ValueError(f"kind={kind!r}: use 'grid' or 'factorised'")
+        self.kind, self.shape = kind, (dim, f, h, w)
+        self.start_frame = 0                                    # first frame of the tokens embedded next (causal blocks)
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        "tokens [B, D, f, h, w] -> the same plus positions of frames start_frame.. (the last one past the end)."
+        _, d, f, h, w = tokens.shape
+        dim, frames, rows, cols = self.shape
+        if d != dim or (h, w) != (rows, cols):
+            raise ValueError(f"absolute positions were made for width {dim} and {rows}x{cols} tokens per frame, got "
+                             f"{d} and {h}x{w}; build the model with the config (world size, patch size) it is used with")
+        idx = torch.arange(self.start_frame, self.start_frame + f, device=tokens.device).clamp(max=frames - 1)
+        if self.kind == "grid":
+            pos = self.grid[:, idx]                                                         # [D, f, h, w]
+        else:
+            pos = self.frame[:, idx, None, None] + self.row[:, None, :, None] + self.column[:, None, None, :]
+        return tokens + pos.to(tokens.dtype)
+
+
+def _add_positions(embedding: nn.Module, inputs, tokens: Tensor) -> Tensor:
+    "Forward hook of the patch embedding (a module-level function, so deep copies of the model keep working)."
+    return embedding.rf_positions(tokens)
+
+
+def attach_absolute_positions(transformer: WanTransformer3DModel, grid: tuple[int, int, int],
+                              kind: str = "grid") -> AbsolutePositions:
+    "Give `transformer` zero-initialised absolute positions (`kind` 'grid' | 'factorised') for a (frames, rows, columns) token grid."
+    emb = transformer.patch_embedding
+    if hasattr(emb, "rf_positions"):
+        raise ValueError("this transformer already has absolute positions")
+    emb.rf_positions = AbsolutePositions(emb.out_channels, grid, kind).to(emb.weight.device, emb.weight.dtype)
+    emb.register_forward_hook(_add_positions)
+    return emb.rf_positions
+
+
+@contextmanager
+def frame_offset(transformer: WanTransformer3DModel, start: int):
+    "While inside, the patch embedding's absolute positions start at frame `start` (no-op without them)."
+    pos = getattr(transformer.patch_embedding, "rf_positions", None)
+    if pos is None or start == 0:
+        yield
+        return
+    pos.start_frame = start
+    try:
+        yield
+    finally:
+        pos.start_frame = 0
 
 # %% ../nbs/06_teacher.ipynb #102a6477
 class FlowMatchingObjective:

@@ -16,7 +16,8 @@
 # stage in the CLOSE_S (default 120) seconds before that, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
 # of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS
-# (held-out prompts per evaluation, default 32), STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
+# (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid | factorised),
+# STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
 # main = C1-C3, dmd = C4, ablations = C5 and Q1-Q3, all = every row, more than one lease holds on an H100), QUEUE
 # and PARALLEL (the stages of `all`'s queue, default from GROUP, and how many run at once, default 10). Trained
 # weights found in .assets-small/ (a carried folder) are used instead of training them again.
@@ -34,9 +35,12 @@ source "$(dirname "$0")/gpu_lib.sh"
 pack() { pack_results "$OUT/small.tgz" "$RF_NB_FIGURES" "$RF_NB_RUNS" "$RF_NB_ASSETS"; }
 trap pack EXIT
 trap 'pack; exit 143' TERM
+# ABS_POS=grid|factorised: every model of the run gets learned absolute positions (model.abs_pos; issue 3)
+ABS_SET=${ABS_POS:+--set model.abs_pos=$ABS_POS}
+export ABS_SET
 rp() {
   followed python3 -m rf_nb.reproduce reproduce --preset small --figures-dir "$RF_NB_FIGURES" \
-    --set eval.num_prompts="${EVAL_PROMPTS:-32}" "$@"
+    --set eval.num_prompts="${EVAL_PROMPTS:-32}" $ABS_SET "$@"
 }
 export -f rp
 t0=$(date +%s)
@@ -52,7 +56,7 @@ case $PHASE in
 assets)
   # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores
   missing teacher && timed teacher python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
-    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_SET:-} > "$log/teacher_train.log" 2>&1 &
+    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_SET:-} $ABS_SET > "$log/teacher_train.log" 2>&1 &
   missing perception && timed perception python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
     > "$log/perception.log" 2>&1 &
   missing reward && timed reward python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \

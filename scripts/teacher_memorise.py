@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import shlex
 import sys
 import tempfile
 import time
@@ -43,9 +44,10 @@ def parse_args(argv=None) -> argparse.Namespace:
                     help="clips per step (the four clips repeated, each at its own noise level)")
     ap.add_argument("--device", default="cpu", help="where the teacher trains (cpu | cuda); evaluation runs on CPU")
     ap.add_argument("--out", default=None, help="JSON of the evaluations (and a PNG strip beside it)")
-    ap.add_argument("--abs-pos", action="store_true",
-                    help="add a learned absolute position embedding (frame, row, column of each token) to the patch "
-                         "embedding: Wan's transformer knows positions only relatively (RoPE in self-attention)")
+    ap.add_argument("--abs-pos", choices=("grid", "factorised"), default=None,
+                    help="the library's model.abs_pos: learned absolute positions added to the patch embedding, a vector "
+                         "per token position (grid) or per frame + row + column (factorised); Wan's transformer "
+                         "knows positions only relatively (RoPE)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     return ap.parse_args(argv)
 
@@ -75,22 +77,13 @@ def final_checks(model, cfg, bank: ClipBank, specs, truth, perception, steps: in
     return out
 
 
-def add_absolute_positions(transformer, cfg) -> None:
-    """A learned embedding per token position [1, D, f, h, w], added to the patch embedding's output (zero at the
-    start, so the model begins as the preset's). A diagnostic, not part of the library's teacher."""
-    p_t, p_h, p_w = cfg.model.patch_size
-    grid = (cfg.latent_frames // p_t, cfg.world.height // p_h, cfg.world.width // p_w)
-    emb = transformer.patch_embedding
-    emb.abs_pos = torch.nn.Parameter(torch.zeros(1, emb.out_channels, *grid))
-    emb.register_forward_hook(lambda mod, inp, out: out + mod.abs_pos.to(out.dtype))
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     torch.manual_seed(0)
     overrides = {"train.teacher.steps": args.steps, "train.teacher.batch_size": args.batch,
                  "train.teacher.lr": args.lr, "train.teacher.lr_schedule": "constant",
                  "train.teacher.warmup_steps": 20, "train.teacher.ema_decay": None, "device": args.device,
+                 "model.abs_pos": args.abs_pos,
                  **parse_cli_overrides(args.overrides)}
     cfg = load_preset(args.preset, overrides)
     specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
@@ -98,13 +91,11 @@ def main(argv=None) -> int:
     bank = ClipBank(torch.stack([quantize_video(v) for v in truth]), [s.text for s in specs])
     perception = load_perception(cfg.preset)
     teacher = build_teacher(cfg)
-    if args.abs_pos:
-        add_absolute_positions(teacher.transformer, cfg)
     record = {"preset": cfg.preset, "prompts": [s.text for s in specs], "lr": args.lr, "batch": args.batch,
               "abs_pos": args.abs_pos,
               "device": args.device, "evaluations": [],
               "ground_truth": prompt_fidelity(perception, truth, specs),
-              "command": " ".join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
+              "command": shlex.join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
         tr = Trainer({"teacher": teacher}, ["teacher"], FlowMatchingObjective(cfg), bank, cfg.train["teacher"], d,
