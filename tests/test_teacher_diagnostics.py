@@ -1,0 +1,39 @@
+"""The issue-3 teacher experiments run end to end at toy size: the absolute-position A/B driver (which trains, saves,
+samples and runs the diffusion-classifier test for each arm) and the memorisation check with `--abs-pos`. These are
+what a session reruns on a GPU; this keeps them from rotting where none is lent. No figure is checked here."""
+import json
+import subprocess
+import sys
+
+from safetensors import safe_open
+
+from conftest import ROOT
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess:
+    p = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    return p
+
+
+def test_abs_pos_ab_driver_toy(tmp_path):
+    _run(["scripts/teacher_abs_pos.py", "--preset", "tiny", "--arms", "none", "grid", "--steps", "2", "--batch", "4",
+          "--n-clips", "16", "--n-eval", "2", "--sens-prompts", "1", "--out", str(tmp_path),
+          "--set", "flow.teacher_steps=4", "--set", "flow.keep_indices=[0,-1]"])
+    rows = json.loads((tmp_path / "summary.json").read_text())["arms"]
+    assert [r["arm"] for r in rows] == ["none", "grid"]
+    for r in rows:
+        assert set(r["diffusion_classifier_accuracy"]) == {"direction", "shape", "color", "texture", "scene"}
+        assert all(v > 0 for v in r["heldout_flow_loss"].values())
+    keys = {arm: set(safe_open(str(tmp_path / arm / "teacher.safetensors"), "pt").keys()) for arm in ("none", "grid")}
+    assert "transformer.patch_embedding.rf_positions.grid" in keys["grid"] - keys["none"]
+    assert not any("rf_positions" in k for k in keys["none"])
+
+
+def test_memorise_with_abs_pos_toy(tmp_path):
+    out = tmp_path / "mem.json"
+    _run(["scripts/teacher_memorise.py", "--preset", "tiny", "--steps", "2", "--every", "2", "--abs-pos", "factorised",
+          "--sample-steps", "2", "--out", str(out)])
+    rec = json.loads(out.read_text())
+    assert rec["abs_pos"] == "factorised" and [e["step"] for e in rec["evaluations"]] == [2]
+    assert "--abs-pos factorised" in rec["command"]
