@@ -50,6 +50,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--n-clips", type=int, default=20000, help="rendered training clips (shared by the arms)")
     ap.add_argument("--n-eval", type=int, default=64, help="held-out prompts sampled per arm")
     ap.add_argument("--sens-prompts", type=int, default=32, help="clips of the diffusion-classifier test")
+    ap.add_argument("--loss-clips", type=int, default=64, help="held-out clips of the flow-loss measurement")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--out", required=True)
@@ -85,7 +86,7 @@ def run_arm(arm: str, args, bank: ClipBank, sens, out: Path) -> dict:
     path = save_teacher(teacher, out / arm / "teacher.safetensors", cfg, train_metrics)
     fid, videos, specs = evaluate_teacher(teacher, cfg, args.n_eval, seed=cfg.seed + 1, split="heldout")
     show_clips(videos[:8], [s.text for s in specs[:8]], out / arm / "samples.png")
-    loss = heldout_flow_loss(teacher, cfg, sens)
+    loss = heldout_flow_loss(teacher, cfg, sens, n=args.loss_clips)
     abs_pos = [] if arm == "none" else ["--set", f"model.abs_pos={arm}"]
     s = sens.main(["--preset", args.preset, "--prompts", str(args.sens_prompts), "--draws", "2",
                    "--set", f"model.pretrained_path={path}", *abs_pos, "--out", str(out / arm / "sensitivity.json")])

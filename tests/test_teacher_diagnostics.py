@@ -18,7 +18,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 
 def test_abs_pos_ab_driver_toy(tmp_path):
     _run(["scripts/teacher_abs_pos.py", "--preset", "tiny", "--arms", "none", "grid", "--steps", "2", "--batch", "4",
-          "--n-clips", "16", "--n-eval", "2", "--sens-prompts", "1", "--out", str(tmp_path),
+          "--n-clips", "16", "--n-eval", "2", "--sens-prompts", "1", "--loss-clips", "2", "--out", str(tmp_path),
           "--set", "flow.teacher_steps=4", "--set", "flow.keep_indices=[0,-1]"])
     rows = json.loads((tmp_path / "summary.json").read_text())["arms"]
     assert [r["arm"] for r in rows] == ["none", "grid"]
