@@ -183,7 +183,7 @@ def _add_positions(embedding: nn.Module, inputs, tokens: Tensor) -> Tensor:
 
 def attach_absolute_positions(transformer: WanTransformer3DModel, grid: tuple[int, int, int],
                               kind: str = "grid") -> AbsolutePositions:
-    "Give `transformer` zero-initialised absolute positions (`kind` 'grid' | 'factorised') for a (frames, rows, columns) token grid."
+    "Zero-initialised absolute positions (`kind`: 'grid' | 'factorised') for a (frames, rows, columns) token grid."
     emb = transformer.patch_embedding
     if hasattr(emb, "rf_positions"):
         raise ValueError("this transformer already has absolute positions")
