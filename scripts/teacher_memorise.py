@@ -6,6 +6,9 @@ axis, RoPE over frames, sampling). This trains a fresh teacher of the preset's a
 that differ only in their motion direction, with the project's own trainer, objective and sampler, and measures
 direction accuracy (world perception model) of its samples as training goes on. Learning them means the path
 carries direction and the full-world teacher is limited by capacity or training; failing means a bug.
+With `--renders N` each direction gets N renders from different seeds (the object starts elsewhere each time):
+the model must learn what the direction word does, not memorise four clips; samples are then scored on several
+draws per prompt, and the one-step checks use renders it never saw.
 
     python scripts/teacher_memorise.py --preset tiny --steps 1200 --out figures/teacher_memorise_tiny.json
 """
@@ -39,6 +42,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--object", default="a red striped square moves slowly {d} over a gray grid",
                     help="prompt template; {d} is the direction")
+    ap.add_argument("--renders", type=int, default=1,
+                    help="training renders per direction, each from its own seed (1: the four fixed clips)")
+    ap.add_argument("--draws", type=int, default=None,
+                    help="samples per prompt in each evaluation (default 1 with --renders 1, else 8)")
     ap.add_argument("--sample-steps", type=int, default=48)
     ap.add_argument("--batch", type=int, default=len(DIRECTIONS),
                     help="clips per step (the four clips repeated, each at its own noise level)")
@@ -53,7 +60,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 @torch.no_grad()
-def final_checks(model, cfg, bank: ClipBank, specs, truth, perception, steps: int) -> dict:
+def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 1) -> dict:
     """Where direction is lost: samples without CFG (guidance 1) vs the preset's guidance, and one-step x0
     predictions from the true clips noised to sigma (no sampler involved): error to the truth, and the direction
     the perception model reads in them."""
@@ -61,20 +68,26 @@ def final_checks(model, cfg, bank: ClipBank, specs, truth, perception, steps: in
     from rf_nb.codecs import build_codec
     out = {}
     for g in (1.0, cfg.flow.guidance_scale):
-        v = generate(model, bank.prompts, cfg, seed=1, steps=steps, guidance=g).float()
-        out[f"samples_guidance_{g:g}"] = {"direction_acc": prompt_fidelity(perception, v, specs)["direction_acc"],
-                                          "mse_to_truth": float((v - truth).pow(2).mean())}
+        v = sample_videos(model, specs, cfg, draws, steps, guidance=g)
+        out[f"samples_guidance_{g:g}"] = {"direction_acc": prompt_fidelity(perception, v, specs * draws)["direction_acc"],
+                                          "mse_to_truth": float((v - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean())}
     codec = build_codec(cfg)
     x0 = codec.encode(truth)                                                    # [4, C, f, h, w]
     g = torch.Generator().manual_seed(2)
     for sig in (0.2, 0.5, 0.8):
         s = torch.full((len(x0),), sig)
         xt = add_noise(x0, torch.randn(x0.shape, generator=g), s)
-        pred = x0_from_velocity(xt, model(xt, t_from_sigma(s, cfg.flow.num_train_timesteps), bank.prompts), s)
+        pred = x0_from_velocity(xt, model(xt, t_from_sigma(s, cfg.flow.num_train_timesteps), [p.text for p in specs]), s)
         vid = codec.decode(pred).clamp(-1, 1)
         out[f"one_step_sigma_{sig}"] = {"direction_acc": prompt_fidelity(perception, vid, specs)["direction_acc"],
                                         "mse_to_truth": float((vid - truth).pow(2).mean())}
     return out
+
+
+def sample_videos(model, specs, cfg, draws: int, steps: int, **kwargs) -> torch.Tensor:
+    "`draws` samples of every prompt, [draws * len(specs), 3, F, H, W] in the order of `specs * draws`."
+    prompts = [s.text for s in specs] * draws
+    return generate(model, prompts, cfg, seed=1, steps=steps, **kwargs).float()
 
 
 def main(argv=None) -> int:
@@ -87,11 +100,14 @@ def main(argv=None) -> int:
                  **parse_cli_overrides(args.overrides)}
     cfg = load_preset(args.preset, overrides)
     specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
-    truth = render_specs(specs, cfg, seed=0)                                   # [4, 3, F, H, W]
-    bank = ClipBank(torch.stack([quantize_video(v) for v in truth]), [s.text for s in specs])
+    draws = args.draws or (1 if args.renders == 1 else 8)
+    train = render_specs(specs * args.renders, cfg, seed=0)                    # [4 * renders, 3, F, H, W]
+    bank = ClipBank(torch.stack([quantize_video(v) for v in train]), [s.text for s in specs] * args.renders)
+    truth = train[:len(specs)] if args.renders == 1 else render_specs(specs, cfg, seed=10**6)   # [4, 3, F, H, W]
     perception = load_perception(cfg.preset)
     teacher = build_teacher(cfg)
     record = {"preset": cfg.preset, "prompts": [s.text for s in specs], "lr": args.lr, "batch": args.batch,
+              "renders_per_direction": args.renders, "draws": draws,
               "abs_pos": args.abs_pos,
               "device": args.device, "evaluations": [],
               "ground_truth": prompt_fidelity(perception, truth, specs),
@@ -104,20 +120,22 @@ def main(argv=None) -> int:
             tr.fit(stop_after=min(args.steps, tr.step + args.every))
             model = copy.deepcopy(tr.unwrap("teacher")).cpu().eval()                 # evaluated on the CPU
             with torch.no_grad():
-                videos = generate(model, bank.prompts, cfg, seed=1, steps=args.sample_steps)   # [4, 3, F, H, W]
-            fid = prompt_fidelity(perception, videos.float(), specs)
+                videos = sample_videos(model, specs, cfg, draws, args.sample_steps)   # [4 * draws, 3, F, H, W]
+            fid = prompt_fidelity(perception, videos, specs * draws)
             ev = {"step": tr.step, "loss": tr.last_loss.get("loss"), "seconds": round(time.time() - t0, 1),
                   "direction_acc": fid["direction_acc"], "color_acc": fid["color_acc"],
-                  "shape_acc": fid["shape_acc"], "mse_to_truth": float((videos.float() - truth).pow(2).mean())}
+                  "shape_acc": fid["shape_acc"],
+                  "mse_to_truth": float((videos - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean())}
             record["evaluations"].append(ev)
             print(json.dumps(ev), flush=True)
         model = copy.deepcopy(tr.unwrap("teacher")).cpu().eval()
-        record["final"] = final_checks(model, cfg, bank, specs, truth, perception, args.sample_steps)
+        record["final"] = final_checks(model, cfg, specs, truth, perception, args.sample_steps, draws)
         print(json.dumps(record["final"]), flush=True)
     if args.out:
         write_json(args.out, record)
-        show_clips(torch.cat([truth, videos.float()]), [f"truth: {p}" for p in bank.prompts] +
-                   [f"teacher, step {tr.step}: {p}" for p in bank.prompts], Path(args.out).with_suffix(".png"))
+        names = [s.text for s in specs]
+        show_clips(torch.cat([truth, videos[:len(specs)]]), [f"truth: {p}" for p in names] +
+                   [f"teacher, step {tr.step}: {p}" for p in names], Path(args.out).with_suffix(".png"))
     return 0
 
 

@@ -37,3 +37,13 @@ def test_memorise_with_abs_pos_toy(tmp_path):
     rec = json.loads(out.read_text())
     assert rec["abs_pos"] == "factorised" and [e["step"] for e in rec["evaluations"]] == [2]
     assert "--abs-pos factorised" in rec["command"]
+
+
+def test_memorise_with_random_starts_toy(tmp_path):
+    "--renders: several renders per direction (the object starts elsewhere in each) and several draws per prompt."
+    out = tmp_path / "mem.json"
+    _run(["scripts/teacher_memorise.py", "--preset", "tiny", "--steps", "2", "--every", "2", "--renders", "3",
+          "--draws", "2", "--batch", "4", "--sample-steps", "2", "--out", str(out)])
+    rec = json.loads(out.read_text())
+    assert rec["renders_per_direction"] == 3 and rec["draws"] == 2
+    assert set(rec["final"]) >= {"samples_guidance_1", "one_step_sigma_0.8"}
