@@ -5,7 +5,8 @@
 # world perception model) and the diffusion-classifier test (scripts/teacher_text_sensitivity.py: does its denoiser's
 # loss rise when the direction word is wrong?).
 # Usage (GPU machine, wheels installed, README "GPU"): bash scripts/teacher_abs_pos_gpu.sh [BUDGET_S, default 280]
-# Results (no weights: 69 MB each is over what a call brings back) in $OUT/teacher_abs_pos/. Environment (for a toy
+# Results (no weights: 69 MB each is over what a call brings back) in $OUT/teacher_abs_pos.tgz, one file (a call
+# brings back a limited number of files: on 2026-12-06 five of the loose ones were left out). Environment (for a toy
 # run): PRESET (small), DEVICE (cuda), N_CLIPS (20000), N_EVAL (128), SENS_PROMPTS (64), SETUP_S (260: seconds
 # a training may take beyond BUDGET for rendering, compiling and evaluating before it is stopped).
 set -u
@@ -14,9 +15,10 @@ PRESET=${PRESET:-small}
 DEVICE=${DEVICE:-cuda}
 ROOT=/tmp/rf_abs
 OUT=${OUT:-$ROOT/out}
-RES=$OUT/teacher_abs_pos
+RES=$ROOT/teacher_abs_pos
 ARMS="none grid"
-mkdir -p "$ROOT/assets" "$RES"
+mkdir -p "$ROOT/assets" "$RES" "$OUT"
+trap 'tar czf "$OUT/teacher_abs_pos.tgz" -C "$ROOT" teacher_abs_pos' EXIT
 export RF_NB_ASSETS=$ROOT/assets PYTHONUNBUFFERED=1
 abs_set() { [ "$1" = none ] || echo "--set model.abs_pos=$1"; }
 t0=$(date +%s)
