@@ -12,8 +12,8 @@ after every figure (other figures already in the file are kept), so a run killed
     python bench/wan_scale.py all --dry --out /tmp/wan_dry.json    # tiny same-class models on CPU, seconds
 
 Figures: generate, teacher_forward, ode_step, reward_step, trajectories.
-Levers: --reps N --warmup N --compile [--compile-mode M] --attn {default,flash,efficient,cudnn,math} --grad-ckpt {auto,on,off}
-        --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K --budget-s S"""
+Levers: --reps N --warmup N --compile [--compile-mode M] --attn {default,flash,efficient,cudnn,math}
+        --grad-ckpt {auto,on,off} --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K --budget-s S"""
 from __future__ import annotations
 
 import argparse
@@ -307,7 +307,8 @@ def levers(args: argparse.Namespace) -> Iterator[None]:
     """--attn: restrict every `scaled_dot_product_attention` call (diffusers' 'native' backend, rf_nb's cached
     path) to one SDPA kernel; flex attention (the block-causal full-sequence mask on CUDA) is not affected.
     --compile: `rf_nb.causal.compile_block_step()` (the per-block step of every causal forward) while a figure
-    runs, in --compile-mode (reduce-overhead: CUDA graphs of each cache length's step); the teacher's blocks are compiled by diffusers' `compile_repeated_blocks` (see build_transformer)."""
+    runs, in --compile-mode (reduce-overhead: CUDA graphs of each cache length's step); the teacher's blocks are
+    compiled by diffusers' `compile_repeated_blocks` (see build_transformer)."""
     with contextlib.ExitStack() as stack:
         if args.attn != "default":
             from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -328,7 +329,8 @@ def settings(b: Bench, **extra) -> dict:
     "What the run used: preset, dtype, levers, sizes."
     cfg = b.cfg
     return {"preset": cfg.preset, "dry": b.dry, "device": str(b.device), "inference_dtype": str(b.dtype),
-            "compile": b.args.compile, "compile_mode": b.args.compile_mode, "cudnn_benchmark": b.args.cudnn_benchmark, "attn": b.args.attn, "batch": 1,
+            "compile": b.args.compile, "compile_mode": b.args.compile_mode,
+            "cudnn_benchmark": b.args.cudnn_benchmark, "attn": b.args.attn, "batch": 1,
             "pixels": f"{cfg.world.width}x{cfg.world.height}x{cfg.world.num_frames}",
             "latents": [cfg.model.in_channels, cfg.latent_frames, *b.latent_hw],
             "tokens": cfg.latent_frames * b.tokens_per_frame, "tokens_per_frame": b.tokens_per_frame,
