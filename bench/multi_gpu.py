@@ -137,7 +137,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     args = ap.parse_args(argv)
     # the flags wan_scale's figures read
-    args.compile, args.cudnn_benchmark, args.attn, args.device = False, False, "default", "auto"
+    args.compile, args.compile_mode, args.cudnn_benchmark = False, "default", False
+    args.attn, args.device = "default", "auto"
     return args
 
 
