@@ -128,6 +128,8 @@ def main(argv=None) -> int:
                   "mse_to_truth": float((videos - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean())}
             record["evaluations"].append(ev)
             print(json.dumps(ev), flush=True)
+            if args.out:                                   # kept after every evaluation: a killed run keeps its curve
+                write_json(args.out, record)
         model = copy.deepcopy(tr.unwrap("teacher")).cpu().eval()
         record["final"] = final_checks(model, cfg, specs, truth, perception, args.sample_steps, draws)
         print(json.dumps(record["final"]), flush=True)

@@ -62,3 +62,22 @@ def test_closed_queue_starts_nothing_new(tmp_path):
     assert "start late 0" not in events, events
     assert "late seed 0: not started, the queue was closed" in timeline, timeline
     assert timeline.index("queue closed to new stages") < timeline.index("queue stopped at the deadline"), timeline
+
+
+def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
+    "scripts/teacher_memorise_gpu.sh with a stub `python3`: both templates run, their JSON and logs come back in one tgz."
+    import tarfile
+    stub = tmp_path / "bin" / "python3"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/bash\nwhile [ $# -gt 0 ]; do [ "$1" = --out ] && echo "{\\"args\\": \\"$*\\"}" > "$2"; '
+                    '[ "$1" = --object ] && echo "object: $2"; shift; done\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work")}
+    out = subprocess.run(["bash", "scripts/teacher_memorise_gpu.sh", "12", "4"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    with tarfile.open(tmp_path / "out" / "teacher_memorise_gpu.tgz") as tgz:
+        names = sorted(n.lstrip("./") for n in tgz.getnames() if n not in (".", "./"))
+    assert names == ["quickly.log", "slowly.log", "teacher_memorise_tiny_gpu_12_quickly.json",
+                     "teacher_memorise_tiny_gpu_12_slowly.json"], names
+    assert "moves quickly {d}" in (tmp_path / "work" / "quickly.log").read_text()
