@@ -8,7 +8,8 @@ direction accuracy (world perception model) of its samples as training goes on. 
 carries direction and the full-world teacher is limited by capacity or training; failing means a bug.
 With `--renders N` each direction gets N renders from different seeds (the object starts elsewhere each time):
 the model must learn what the direction word does, not memorise four clips; samples are then scored on several
-draws per prompt, and the one-step checks use renders it never saw.
+draws per prompt, and the one-step checks use renders it never saw. Every evaluation also tracks the object
+(`object_track`: net displacement, path length, straightness) to tell a travelling object from one that jumps.
 
     python scripts/teacher_memorise.py --preset tiny --steps 1200 --out figures/teacher_memorise_tiny.json
 """
@@ -29,7 +30,7 @@ from rf_nb.config import load_preset, parse_cli_overrides, write_json
 from rf_nb.perception import load_perception
 from rf_nb.teacher import ClipBank, FlowMatchingObjective, build_teacher, generate, prompt_fidelity, render_specs
 from rf_nb.train import Trainer
-from rf_nb.world import parse_prompt, quantize_video, show_clips
+from rf_nb.world import COLORS, parse_prompt, quantize_video, show_clips
 
 DIRECTIONS = ("to the left", "to the right", "upward", "downward")
 
@@ -70,7 +71,8 @@ def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 
     for g in (1.0, cfg.flow.guidance_scale):
         v = sample_videos(model, specs, cfg, draws, steps, guidance=g)
         out[f"samples_guidance_{g:g}"] = {"direction_acc": prompt_fidelity(perception, v, specs * draws)["direction_acc"],
-                                          "mse_to_truth": float((v - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean())}
+                                          "mse_to_truth": float((v - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean()),
+                                          "track": object_track(v, COLORS[specs[0].objects[0].color])}
     codec = build_codec(cfg)
     x0 = codec.encode(truth)                                                    # [4, C, f, h, w]
     g = torch.Generator().manual_seed(2)
@@ -82,6 +84,24 @@ def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 
         out[f"one_step_sigma_{sig}"] = {"direction_acc": prompt_fidelity(perception, vid, specs)["direction_acc"],
                                         "mse_to_truth": float((vid - truth).pow(2).mean())}
     return out
+
+
+def object_track(videos: torch.Tensor, color: tuple[int, int, int], tol: float = 80.0, min_pixels: int = 4) -> dict:
+    """Does the object travel or jump? Its centroid per frame (pixels within `tol` of its RGB color) in clips
+    `[B, 3, F, H, W]` in [-1, 1]; per clip the net displacement (first to last frame, px), the path length (sum of
+    frame-to-frame steps, px) and their ratio (straightness: 1 for one straight trajectory, near 0 for jitter),
+    averaged over the clips in which every frame shows >= `min_pixels` object pixels (`tracked` of `clips`)."""
+    pix = (videos.float().clamp(-1, 1) + 1) * 127.5                                  # [B, 3, F, H, W] in 0..255
+    mask = ((pix - torch.tensor(color, dtype=torch.float32).view(1, 3, 1, 1, 1)).norm(dim=1) < tol).float()  # [B, F, H, W]
+    ys, xs = torch.meshgrid(torch.arange(mask.shape[-2]), torch.arange(mask.shape[-1]), indexing="ij")
+    n = mask.sum((-2, -1))                                                           # [B, F]
+    cx, cy = (mask * xs).sum((-2, -1)) / n.clamp_min(1), (mask * ys).sum((-2, -1)) / n.clamp_min(1)
+    ok = (n >= min_pixels).all(-1)                                                   # [B]
+    path = torch.hypot(cx.diff(dim=-1), cy.diff(dim=-1)).sum(-1)[ok]
+    net = torch.hypot(cx[:, -1] - cx[:, 0], cy[:, -1] - cy[:, 0])[ok]
+    mean = lambda z: float(z.mean()) if len(z) else float("nan")
+    return {"net_px": mean(net), "path_px": mean(path), "straightness": mean(net / path.clamp_min(1e-6)),
+            "tracked": int(ok.sum()), "clips": len(ok)}
 
 
 def sample_videos(model, specs, cfg, draws: int, steps: int, **kwargs) -> torch.Tensor:
@@ -101,6 +121,7 @@ def main(argv=None) -> int:
     cfg = load_preset(args.preset, overrides)
     specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
     draws = args.draws or (1 if args.renders == 1 else 8)
+    color = COLORS[specs[0].objects[0].color]                                 # the tracked object's RGB
     train = render_specs(specs * args.renders, cfg, seed=0)                    # [4 * renders, 3, F, H, W]
     bank = ClipBank(torch.stack([quantize_video(v) for v in train]), [s.text for s in specs] * args.renders)
     truth = train[:len(specs)] if args.renders == 1 else render_specs(specs, cfg, seed=10**6)   # [4, 3, F, H, W]
@@ -110,7 +131,7 @@ def main(argv=None) -> int:
               "renders_per_direction": args.renders, "draws": draws,
               "abs_pos": args.abs_pos,
               "device": args.device, "evaluations": [],
-              "ground_truth": prompt_fidelity(perception, truth, specs),
+              "ground_truth": prompt_fidelity(perception, truth, specs) | {"track": object_track(truth, color)},
               "command": shlex.join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
@@ -125,7 +146,8 @@ def main(argv=None) -> int:
             ev = {"step": tr.step, "loss": tr.last_loss.get("loss"), "seconds": round(time.time() - t0, 1),
                   "direction_acc": fid["direction_acc"], "color_acc": fid["color_acc"],
                   "shape_acc": fid["shape_acc"],
-                  "mse_to_truth": float((videos - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean())}
+                  "mse_to_truth": float((videos - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean()),
+                  "track": object_track(videos, color)}
             record["evaluations"].append(ev)
             print(json.dumps(ev), flush=True)
             if args.out:                                   # kept after every evaluation: a killed run keeps its curve

@@ -47,3 +47,24 @@ def test_memorise_with_random_starts_toy(tmp_path):
     rec = json.loads(out.read_text())
     assert rec["renders_per_direction"] == 3 and rec["draws"] == 2
     assert set(rec["final"]) >= {"samples_guidance_1", "one_step_sigma_0.8"}
+    assert set(rec["evaluations"][0]["track"]) == {"net_px", "path_px", "straightness", "tracked", "clips"}
+
+
+def test_object_track_tells_travel_from_jitter():
+    "The memorisation check's trajectory measure on true renders: straight travel; the same frames shuffled: jitter."
+    import torch
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from teacher_memorise import DIRECTIONS, object_track
+    from rf_nb.config import load_preset
+    from rf_nb.teacher import render_specs
+    from rf_nb.world import COLORS, parse_prompt
+    specs = [parse_prompt(f"a red striped square moves quickly {d} over a gray grid") for d in DIRECTIONS]
+    clips = render_specs(specs, load_preset("tiny"), seed=5)                       # [4, 3, 12, 32, 32]
+    true = object_track(clips, COLORS["red"])
+    shuffled = object_track(clips[:, :, torch.randperm(clips.shape[2], generator=torch.Generator().manual_seed(0))],
+                            COLORS["red"])
+    still = object_track(clips[:, :, :1].expand_as(clips), COLORS["red"])
+    assert true["tracked"] == 4 and true["straightness"] > 0.9 and true["net_px"] > 8, true
+    assert shuffled["straightness"] < 0.3 and shuffled["path_px"] > 2 * true["path_px"], shuffled
+    assert still["net_px"] == 0 and still["path_px"] == 0, still
+    assert object_track(clips, COLORS["blue"])["tracked"] == 0                   # no blue object: nothing to track
