@@ -30,7 +30,7 @@ from rf_nb.config import load_preset, parse_cli_overrides, write_json
 from rf_nb.perception import load_perception
 from rf_nb.teacher import ClipBank, FlowMatchingObjective, build_teacher, generate, prompt_fidelity, render_specs
 from rf_nb.train import Trainer
-from rf_nb.world import COLORS, parse_prompt, quantize_video, show_clips
+from rf_nb.world import COLORS, DIRECTIONS as UNIT_VECTORS, parse_prompt, quantize_video, show_clips
 
 DIRECTIONS = ("to the left", "to the right", "upward", "downward")
 
@@ -72,7 +72,8 @@ def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 
         v = sample_videos(model, specs, cfg, draws, steps, guidance=g)
         out[f"samples_guidance_{g:g}"] = {"direction_acc": prompt_fidelity(perception, v, specs * draws)["direction_acc"],
                                           "mse_to_truth": float((v - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean()),
-                                          "track": object_track(v, COLORS[specs[0].objects[0].color])}
+                                          "track": object_track(v, COLORS[specs[0].objects[0].color],
+                                                                prompted_directions(specs).repeat(draws, 1))}
     codec = build_codec(cfg)
     x0 = codec.encode(truth)                                                    # [4, C, f, h, w]
     g = torch.Generator().manual_seed(2)
@@ -86,11 +87,15 @@ def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 
     return out
 
 
-def object_track(videos: torch.Tensor, color: tuple[int, int, int], tol: float = 80.0, min_pixels: int = 4) -> dict:
-    """Does the object travel or jump? Its centroid per frame (pixels within `tol` of its RGB color) in clips
-    `[B, 3, F, H, W]` in [-1, 1]; per clip the net displacement (first to last frame, px), the path length (sum of
-    frame-to-frame steps, px) and their ratio (straightness: 1 for one straight trajectory, near 0 for jitter),
-    averaged over the clips in which every frame shows >= `min_pixels` object pixels (`tracked` of `clips`)."""
+def object_track(videos: torch.Tensor, color: tuple[int, int, int], want: torch.Tensor | None = None,
+                 tol: float = 80.0, min_pixels: int = 4) -> dict:
+    """Does the object travel or jump, and which way? Its centroid per frame (pixels within `tol` of its RGB color)
+    in clips `[B, 3, F, H, W]` in [-1, 1]; per clip the net displacement (first to last frame, px), the path length
+    (sum of frame-to-frame steps, px) and their ratio (straightness: 1 for one straight trajectory, near 0 for
+    jitter), averaged over the clips in which every frame shows >= `min_pixels` object pixels (`tracked` of
+    `clips`). With `want` `[B, 2]` (the prompted unit vectors, image coordinates, y down) also the share of tracked
+    clips whose net displacement lies on the prompted axis (`axis_acc`) and on it in the prompted sense
+    (`sense_acc`): a model that knows the axis but not the arrow of time scores ~1 and ~0.5."""
     pix = (videos.float().clamp(-1, 1) + 1) * 127.5                                  # [B, 3, F, H, W] in 0..255
     mask = ((pix - torch.tensor(color, dtype=torch.float32).view(1, 3, 1, 1, 1)).norm(dim=1) < tol).float()  # [B, F, H, W]
     ys, xs = torch.meshgrid(torch.arange(mask.shape[-2]), torch.arange(mask.shape[-1]), indexing="ij")
@@ -100,8 +105,19 @@ def object_track(videos: torch.Tensor, color: tuple[int, int, int], tol: float =
     path = torch.hypot(cx.diff(dim=-1), cy.diff(dim=-1)).sum(-1)[ok]
     net = torch.hypot(cx[:, -1] - cx[:, 0], cy[:, -1] - cy[:, 0])[ok]
     mean = lambda z: float(z.mean()) if len(z) else float("nan")
-    return {"net_px": mean(net), "path_px": mean(path), "straightness": mean(net / path.clamp_min(1e-6)),
-            "tracked": int(ok.sum()), "clips": len(ok)}
+    out = {"net_px": mean(net), "path_px": mean(path), "straightness": mean(net / path.clamp_min(1e-6)),
+           "tracked": int(ok.sum()), "clips": len(ok)}
+    if want is not None:
+        d = torch.stack([cx[:, -1] - cx[:, 0], cy[:, -1] - cy[:, 0]], -1)[ok]      # [tracked, 2] net displacement
+        u = want.float()[ok]
+        axis = d.abs().argmax(-1) == u.abs().argmax(-1)
+        out |= {"axis_acc": mean(axis.float()), "sense_acc": mean((axis & ((d * u).sum(-1) > 0)).float())}
+    return out
+
+
+def prompted_directions(specs) -> torch.Tensor:
+    "Unit motion vectors `[len(specs), 2]` (dx, dy; y down) of each prompt's first object."
+    return torch.tensor([UNIT_VECTORS[s.objects[0].direction] for s in specs], dtype=torch.float32)
 
 
 def sample_videos(model, specs, cfg, draws: int, steps: int, **kwargs) -> torch.Tensor:
@@ -122,6 +138,7 @@ def main(argv=None) -> int:
     specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
     draws = args.draws or (1 if args.renders == 1 else 8)
     color = COLORS[specs[0].objects[0].color]                                 # the tracked object's RGB
+    want = prompted_directions(specs)                                         # [4, 2]
     train = render_specs(specs * args.renders, cfg, seed=0)                    # [4 * renders, 3, F, H, W]
     bank = ClipBank(torch.stack([quantize_video(v) for v in train]), [s.text for s in specs] * args.renders)
     truth = train[:len(specs)] if args.renders == 1 else render_specs(specs, cfg, seed=10**6)   # [4, 3, F, H, W]
@@ -131,7 +148,7 @@ def main(argv=None) -> int:
               "renders_per_direction": args.renders, "draws": draws,
               "abs_pos": args.abs_pos,
               "device": args.device, "evaluations": [],
-              "ground_truth": prompt_fidelity(perception, truth, specs) | {"track": object_track(truth, color)},
+              "ground_truth": prompt_fidelity(perception, truth, specs) | {"track": object_track(truth, color, want)},
               "command": shlex.join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
@@ -147,7 +164,7 @@ def main(argv=None) -> int:
                   "direction_acc": fid["direction_acc"], "color_acc": fid["color_acc"],
                   "shape_acc": fid["shape_acc"],
                   "mse_to_truth": float((videos - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean()),
-                  "track": object_track(videos, color)}
+                  "track": object_track(videos, color, want.repeat(draws, 1))}
             record["evaluations"].append(ev)
             print(json.dumps(ev), flush=True)
             if args.out:                                   # kept after every evaluation: a killed run keeps its curve

@@ -47,14 +47,15 @@ def test_memorise_with_random_starts_toy(tmp_path):
     rec = json.loads(out.read_text())
     assert rec["renders_per_direction"] == 3 and rec["draws"] == 2
     assert set(rec["final"]) >= {"samples_guidance_1", "one_step_sigma_0.8"}
-    assert set(rec["evaluations"][0]["track"]) == {"net_px", "path_px", "straightness", "tracked", "clips"}
+    assert set(rec["evaluations"][0]["track"]) == {"net_px", "path_px", "straightness", "tracked", "clips",
+                                                  "axis_acc", "sense_acc"}
 
 
 def test_object_track_tells_travel_from_jitter():
     "The memorisation check's trajectory measure on true renders: straight travel; the same frames shuffled: jitter."
     import torch
     sys.path.insert(0, str(ROOT / "scripts"))
-    from teacher_memorise import DIRECTIONS, object_track
+    from teacher_memorise import DIRECTIONS, object_track, prompted_directions
     from rf_nb.config import load_preset
     from rf_nb.teacher import render_specs
     from rf_nb.world import COLORS, parse_prompt
@@ -68,3 +69,9 @@ def test_object_track_tells_travel_from_jitter():
     assert shuffled["straightness"] < 0.3 and shuffled["path_px"] > 2 * true["path_px"], shuffled
     assert still["net_px"] == 0 and still["path_px"] == 0, still
     assert object_track(clips, COLORS["blue"])["tracked"] == 0                   # no blue object: nothing to track
+    want = prompted_directions(specs)                                              # left, right, up, down
+    fwd, back = object_track(clips, COLORS["red"], want), object_track(clips.flip(2), COLORS["red"], want)
+    assert (fwd["axis_acc"], fwd["sense_acc"]) == (1.0, 1.0), fwd                   # the renders go where they say
+    assert (back["axis_acc"], back["sense_acc"]) == (1.0, 0.0), back                # played backwards: axis, no sense
+    swapped = object_track(clips, COLORS["red"], want[[2, 3, 0, 1]])               # horizontal prompts, vertical motion
+    assert swapped["axis_acc"] == 0.0 and swapped["sense_acc"] == 0.0, swapped
