@@ -97,7 +97,8 @@ def object_track(videos: torch.Tensor, color: tuple[int, int, int], want: torch.
     clips whose net displacement lies on the prompted axis (`axis_acc`) and on it in the prompted sense
     (`sense_acc`): a model that knows the axis but not the arrow of time scores ~1 and ~0.5."""
     pix = (videos.float().clamp(-1, 1) + 1) * 127.5                                  # [B, 3, F, H, W] in 0..255
-    mask = ((pix - torch.tensor(color, dtype=torch.float32).view(1, 3, 1, 1, 1)).norm(dim=1) < tol).float()  # [B, F, H, W]
+    rgb = torch.tensor(color, dtype=torch.float32).view(1, 3, 1, 1, 1)
+    mask = ((pix - rgb).norm(dim=1) < tol).float()                                  # [B, F, H, W]
     ys, xs = torch.meshgrid(torch.arange(mask.shape[-2]), torch.arange(mask.shape[-1]), indexing="ij")
     n = mask.sum((-2, -1))                                                           # [B, F]
     cx, cy = (mask * xs).sum((-2, -1)) / n.clamp_min(1), (mask * ys).sum((-2, -1)) / n.clamp_min(1)

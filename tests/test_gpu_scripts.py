@@ -65,7 +65,7 @@ def test_closed_queue_starts_nothing_new(tmp_path):
 
 
 def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
-    "scripts/teacher_memorise_gpu.sh with a stub `python3`: both templates run, their JSON and logs come back in one tgz."
+    "teacher_memorise_gpu.sh with a stub `python3`: both templates run; their JSON and logs come back in one tgz."
     import tarfile
     stub = tmp_path / "bin" / "python3"
     stub.parent.mkdir()
