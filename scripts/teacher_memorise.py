@@ -68,12 +68,12 @@ def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 
     from rf_nb.flow import add_noise, sigma_from_t, t_from_sigma, x0_from_velocity
     from rf_nb.codecs import build_codec
     out = {}
+    color, want = COLORS[specs[0].objects[0].color], prompted_directions(specs)   # tracked object's RGB, [4, 2]
     for g in (1.0, cfg.flow.guidance_scale):
         v = sample_videos(model, specs, cfg, draws, steps, guidance=g)
         out[f"samples_guidance_{g:g}"] = {"direction_acc": prompt_fidelity(perception, v, specs * draws)["direction_acc"],
                                           "mse_to_truth": float((v - truth.repeat(draws, 1, 1, 1, 1)).pow(2).mean()),
-                                          "track": object_track(v, COLORS[specs[0].objects[0].color],
-                                                                prompted_directions(specs).repeat(draws, 1))}
+                                          "track": object_track(v, color, want.repeat(draws, 1))}
     codec = build_codec(cfg)
     x0 = codec.encode(truth)                                                    # [4, C, f, h, w]
     g = torch.Generator().manual_seed(2)
@@ -138,8 +138,7 @@ def main(argv=None) -> int:
     cfg = load_preset(args.preset, overrides)
     specs = [parse_prompt(args.object.format(d=d)) for d in DIRECTIONS]
     draws = args.draws or (1 if args.renders == 1 else 8)
-    color = COLORS[specs[0].objects[0].color]                                 # the tracked object's RGB
-    want = prompted_directions(specs)                                         # [4, 2]
+    color, want = COLORS[specs[0].objects[0].color], prompted_directions(specs)   # tracked object's RGB, [4, 2]
     train = render_specs(specs * args.renders, cfg, seed=0)                    # [4 * renders, 3, F, H, W]
     bank = ClipBank(torch.stack([quantize_video(v) for v in train]), [s.text for s in specs] * args.renders)
     truth = train[:len(specs)] if args.renders == 1 else render_specs(specs, cfg, seed=10**6)   # [4, 3, F, H, W]

@@ -52,7 +52,8 @@ def test_memorise_with_random_starts_toy(tmp_path):
 
 
 def test_object_track_tells_travel_from_jitter():
-    "The memorisation check's trajectory measure on true renders: straight travel; the same frames shuffled: jitter."
+    """The memorisation check's trajectory measure on true renders: straight travel, on the prompted axis and sense;
+    the same frames shuffled: jitter; played backwards: the axis without the sense; no object: nothing tracked."""
     import torch
     sys.path.insert(0, str(ROOT / "scripts"))
     from teacher_memorise import DIRECTIONS, object_track, prompted_directions
