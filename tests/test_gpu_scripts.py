@@ -2,6 +2,7 @@
 
 No GPU and no rf_nb: `rp` only sleeps and writes the files the real stages write, so the test checks the order and the
 stop of `run_stage_seeds`, which decide whether a one-lease `small` run finishes in its device time."""
+import json
 import subprocess
 import time
 
@@ -69,7 +70,7 @@ def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
     import tarfile
     stub = tmp_path / "bin" / "python3"
     stub.parent.mkdir()
-    stub.write_text('#!/bin/bash\nwhile [ $# -gt 0 ]; do [ "$1" = --out ] && echo "{\\"args\\": \\"$*\\"}" > "$2"; '
+    stub.write_text('#!/bin/bash\nall="$*"; while [ $# -gt 0 ]; do [ "$1" = --out ] && echo "{\\"args\\": \\"$all\\"}" > "$2"; '
                     '[ "$1" = --object ] && echo "object: $2"; shift; done\n')
     stub.chmod(0o755)
     env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work")}
@@ -81,3 +82,10 @@ def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
     assert names == ["quickly.log", "slowly.log", "teacher_memorise_tiny_gpu_12_quickly.json",
                      "teacher_memorise_tiny_gpu_12_slowly.json"], names
     assert "moves quickly {d}" in (tmp_path / "work" / "quickly.log").read_text()
+    # the follow-up form: one template, learned absolute positions, named apart
+    env |= {"SPEEDS": "quickly", "ABS_POS": "factorised", "WORK": str(tmp_path / "w2")}
+    out = subprocess.run(["bash", "scripts/teacher_memorise_gpu.sh", "8", "8"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    args = json.loads((tmp_path / "w2" / "teacher_memorise_tiny_gpu_8_quickly_factorised.json").read_text())["args"]
+    assert "--abs-pos factorised" in args and not (tmp_path / "w2" / "slowly.log").exists(), args
