@@ -351,7 +351,8 @@ def compile_block_step(enable: bool = True, **compile_kwargs) -> None:
     """`torch.compile` the per-block step of every student forward (`causal_forward`: rollout, streaming, ODE and
     reward training), or restore the eager one (`enable=False`). One graph per KV-cache length, so the recompile
     limit is raised to 64. On one H100 at Wan2.1-1.3B size it takes 4-step generation of 81 frames from 26 to 37 FPS
-    (transformer only) and the first block from 0.53 to 0.39 s (BENCHMARKS.md); the first call compiles (~40 s)."""
+    (transformer only) and the first block from 0.53 to 0.39 s (BENCHMARKS.md); the first call compiles (~40 s).
+    `mode="reduce-overhead"` adds CUDA graphs of each step (see `_outlives_replay`)."""
     if not enable:
         _BLOCK_STEP["fn"] = block_forward
         return
@@ -359,7 +360,22 @@ def compile_block_step(enable: bool = True, **compile_kwargs) -> None:
     for key in ("recompile_limit", "cache_size_limit"):
         if hasattr(torch._dynamo.config, key):
             setattr(torch._dynamo.config, key, max(64, getattr(torch._dynamo.config, key)))
-    _BLOCK_STEP["fn"] = torch.compile(block_forward, **compile_kwargs)
+    compiled = torch.compile(block_forward, **compile_kwargs)
+    graphed = compile_kwargs.get("mode") == "reduce-overhead"
+    _BLOCK_STEP["fn"] = _outlives_replay(compiled) if graphed else compiled
+
+
+def _outlives_replay(compiled: Callable) -> Callable:
+    """A CUDA-graphed (`mode="reduce-overhead"`) block step whose output survives the next replay. The same compiled
+    step runs all 30 blocks in turn, and cudagraph trees hand back outputs that live in the graph's memory pool:
+    block i+1's replay would overwrite block i's output, which is its own input. So every call starts a new graph
+    step (`cudagraph_mark_step_begin`) and copies its output out (`[B, N, D]`, ~14 MB per block at Wan2.1-1.3B
+    size). The keys/values a cache-writing call leaves in `kv_sink` are copied into the `KVCache` by `causal_forward`
+    before the next call, so they need no copy."""
+    def step(*args, **kwargs) -> Tensor:
+        torch.compiler.cudagraph_mark_step_begin()
+        return compiled(*args, **kwargs).clone()
+    return step
 
 
 def causal_forward(model: WanTransformer3DModel, x: Tensor, t: Tensor | float, text: Tensor | TextKV, *,
