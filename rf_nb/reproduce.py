@@ -19,10 +19,11 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
                           atomic_path, save_config, write_json)
 
 # %% auto #0
-__all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS', 'INCLUDE',
-           'Stage', 'default_stages', 'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint',
-           'stage_hash', 'stage_dir', 'is_done', 'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list',
-           'reproduce', 'build_parser', 'sync_readme', 'main']
+__all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
+           'CLAIM_ROW', 'SEEDS_PER_ROW', 'INCLUDE', 'Stage', 'default_stages', 'stage2_stages', 'stage_names',
+           'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done', 'kernel_start_failed',
+           'execute_with_retry', 'run_stage', 'seed_list', 'reproduce', 'claim_verdicts', 'claims_overview',
+           'write_claims_overview', 'build_parser', 'sync_readme', 'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -271,6 +272,50 @@ def reproduce(preset: str = "tiny", seeds: int | str | Sequence[int] = 1, stages
     log(f"reproduce: {len(chosen)} stage(s) done in {time.time() - t0:.1f} s; figures in {figures_dir}")
     return results
 
+# %% ../nbs/13_reproduce.ipynb #c1a1e0f1
+CLAIM_ROW = re.compile(r"^\| (C\d) \| (?P<paper>[^|]+) \|.*\| \*\*(?P<verdict>[^*]+)\*\* \|$")
+SEEDS_PER_ROW = re.compile(r"seeds per row \[(?P<seeds>[^\]]*)\]")
+
+
+def claim_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
+    "The first table of a `claims_<preset>.md` (the default learning rate): {'C1': (the paper's claim, verdict)}."
+    first_table = claims_md.split("\n\n| claim")[1].split("\n\n")[0] if "\n\n| claim" in claims_md else ""
+    rows = (CLAIM_ROW.match(line.strip()) for line in first_table.splitlines())
+    return {m[1]: (m["paper"].strip(), m["verdict"].strip()) for m in rows if m}
+
+
+def claims_overview(figures: str | Path, presets: Sequence[str] = ("tiny", "small", "wan")) -> str:
+    """One markdown table: each claim's verdict at the default reward learning rate, one column per preset that has
+    a `claims_<preset>.md` in `figures` (seeds per row from its `main_table_<preset>.md`). Empty if none has."""
+    figures, columns = Path(figures), {}
+    for preset in presets:
+        path = figures / f"claims_{preset}.md"
+        if not path.is_file():
+            continue
+        table = figures / f"main_table_{preset}.md"
+        m = SEEDS_PER_ROW.search(table.read_text(encoding="utf-8")) if table.is_file() else None
+        seeds = f", seeds per row {m['seeds']}" if m else ""
+        columns[f"`{preset}`{seeds}"] = claim_verdicts(path.read_text(encoding="utf-8"))
+    claims = sorted({c for verdicts in columns.values() for c in verdicts}, key=lambda c: int(c[1:]))
+    if not claims:
+        return ""
+    paper = {c: v[0] for verdicts in columns.values() for c, v in verdicts.items()}
+    lines = ["| claim | the paper | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
+    lines += [f"| {c} | {paper[c]} | " + " | ".join(v.get(c, ("", "-"))[1] for v in columns.values()) + " |"
+              for c in claims]
+    return "\n".join(lines) + "\n"
+
+
+def write_claims_overview(root: str | Path = ".") -> Path | None:
+    "Write `root/figures/claims_overview.md` from the presets' claims files (atomic); None when there are none."
+    text = claims_overview(Path(root) / "figures")
+    if not text:
+        return None
+    out = Path(root) / "figures" / "claims_overview.md"
+    with atomic_path(out) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    return out
+
 # %% ../nbs/13_reproduce.ipynb #60f0e068
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rf-nb", description="Reward-Forcing reference implementation")
@@ -284,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config override, e.g. --set world.fps=4 (repeatable)")
     r.add_argument("--figures-dir", default=None, help="where figures go (default: figures/)")
     r.add_argument("--force", action="store_true", help="rerun stages even if finished")
-    rd = sub.add_parser("readme", help="paste the tables in figures/ into the README's include markers")
+    rd = sub.add_parser("readme", help="write figures/claims_overview.md, then paste the tables in figures/ "
+                        "into the README's include markers")
     rd.add_argument("--readme", default="README.md")
     c = sub.add_parser("config", help="print the resolved config as JSON")
     c.add_argument("--preset", default="tiny")
@@ -327,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(load_preset(args.preset, overrides).to_dict(), indent=2))
             return 0
         if args.command == "readme":
+            overview = write_claims_overview(Path(args.readme).parent)
+            print("claims overview:", overview or "no claims files")
             print("included:", ", ".join(sync_readme(args.readme)) or "nothing")
             return 0
         stages = args.stages.split(",") if args.stages else None

@@ -35,3 +35,10 @@ def test_readme_tables_match_figures(tmp_path):
     assert len(included) == len(INCLUDE.findall(readme.read_text(encoding="utf-8"))) > 0
     assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8"), \
         "README tables differ from figures/: run `rf-nb readme` and commit"
+
+
+def test_claims_overview_is_current():
+    "figures/claims_overview.md is what `rf-nb readme` would write from the presets' claims files now."
+    from rf_nb.reproduce import claims_overview
+    assert (ROOT / "figures" / "claims_overview.md").read_text(encoding="utf-8") == claims_overview(ROOT / "figures"), \
+        "figures/claims_overview.md is stale: run `rf-nb readme` and commit"
