@@ -48,6 +48,17 @@ wait_for_inputs() {
 wait_for_file() { while [ ! -f "$1" ] && [ -f "$2" ] && [ ! -f "$RF_NB_RUNS/logs/queue/.closed" ]; do sleep 3; done; }
 export -f wait_for_inputs wait_for_file
 
+# assets_for_queue "QUEUE" "TRAIN" : the assets that `all` trains before QUEUE: TRAIN without the video reward when
+# no queued stage reads it (only reward_video, open question Q2, does). On 2026-12-06 (GROUP=main, one H100) the video
+# reward was the last asset to finish (434 s; the teacher 357 s) while nothing in the queue used it.
+assets_for_queue() {
+  case " $1 " in
+    *" reward_video "*) echo "$2";;
+    *) local t=" $2 "; t=${t// reward_video / }; echo $t;;
+  esac
+}
+export -f assets_for_queue
+
 # run_stage_seeds BUDGET PARALLEL "STAGES" SEEDS : every (stage, seed) pair, stages in the given order, through the
 # exported function `rp` (one process each, PARALLEL at a time, each waiting for its inputs: wait_for_inputs); all
 # are stopped after BUDGET seconds, or earlier once the clock passes $(cat $DEADLINE_FILE) - RESULTS_S when

@@ -15,7 +15,8 @@
 # $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), starts no
 # stage in the CLOSE_S (default 120) seconds before that, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
-# of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"), EVAL_PROMPTS
+# of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"; `all` leaves
+# the video reward out of the default when its queue has no reward_video stage), EVAL_PROMPTS
 # (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid | factorised),
 # STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
 # main = C1-C3, dmd = C4, ablations = C5 and Q1-Q3, all = every row, more than one lease holds on an H100), QUEUE
@@ -29,6 +30,7 @@ export RF_NB_RUNS=$ROOT/runs RF_NB_FIGURES=$ROOT/figures RF_NB_ASSETS=$ROOT/asse
 mkdir -p "$RF_NB_RUNS/logs" "$RF_NB_FIGURES" "$RF_NB_ASSETS"
 OUT=${OUT:-$ROOT/out}; mkdir -p "$OUT"
 [ -d .assets-small ] && cp -n .assets-small/* "$RF_NB_ASSETS"/ 2>/dev/null
+TRAIN_GIVEN=${TRAIN+yes}                 # `all` trims the default list to its queue (assets_for_queue), never a given one
 TRAIN=${TRAIN:-"teacher perception reward reward_video"}
 missing() { case " $TRAIN " in *" $1 "*) [ ! -f "$RF_NB_ASSETS/$1_small.safetensors" ];; *) false;; esac; }
 source "$(dirname "$0")/gpu_lib.sh"
@@ -91,13 +93,6 @@ all)
   ( while [ ! -f "$ROOT/all.done" ]; do echo "+$(( $(date +%s) - t0 )) s gpu $(nvidia-smi --query-gpu=utilization.gpu,memory.used \
       --format=csv,noheader 2>/dev/null | tr -d '\n') load $(cut -d' ' -f1 /proc/loadavg) procs $(pgrep -c -f rf_nb.reproduce)" \
       >> "$log/usage.txt"; sleep 20; done ) &
-  bash "$0" assets
-  echo "assets done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
-  mkdir -p "$log/queue"; touch "$log/queue/trajectories-0"
-  OMP_NUM_THREADS=2 rp --stages world > "$log/world.log" 2>&1 & checks=$!
-  OMP_NUM_THREADS=2 rp --stages teacher > "$log/teacher.log" 2>&1 & checks="$checks $!"
-  ( OMP_NUM_THREADS=4 rp --stages trajectories > "$log/trajectories.log" 2>&1; rm -f "$log/queue/trajectories-0"
-    echo "trajectories done at +$(( $(date +%s) - t0 )) s" >> "$log/timeline.txt" ) & checks="$checks $!"
   case ${GROUP:-all} in      # rows that one 30-minute lease can hold on an H100 (2026-12-05 timings, BENCHMARKS.md)
     main) default="ode reward reward_random reward_all";;                                   # C1-C3
     dmd) default="ode dmd dmd_reward_0.1 reward dmd_reward_0.01 dmd_reward_1";;              # C4
@@ -106,6 +101,15 @@ all)
 reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1";;
   esac
   QUEUE=${QUEUE:-$default}
+  [ -z "$TRAIN_GIVEN" ] && TRAIN=$(assets_for_queue "$QUEUE" "$TRAIN")
+  echo "assets to train when missing: $TRAIN" >> "$log/timeline.txt"
+  TRAIN=$TRAIN bash "$0" assets
+  echo "assets done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  mkdir -p "$log/queue"; touch "$log/queue/trajectories-0"
+  OMP_NUM_THREADS=2 rp --stages world > "$log/world.log" 2>&1 & checks=$!
+  OMP_NUM_THREADS=2 rp --stages teacher > "$log/teacher.log" 2>&1 & checks="$checks $!"
+  ( OMP_NUM_THREADS=4 rp --stages trajectories > "$log/trajectories.log" 2>&1; rm -f "$log/queue/trajectories-0"
+    echo "trajectories done at +$(( $(date +%s) - t0 )) s" >> "$log/timeline.txt" ) & checks="$checks $!"
   echo "queue ($(echo $QUEUE | wc -w) stages x $SEEDS seeds, ${PARALLEL:-10} at a time): $QUEUE" >> "$log/timeline.txt"
   DEADLINE_FILE=$ROOT/deadline RESULTS_S=${RESULTS_S:-180} run_stage_seeds 100000 "${PARALLEL:-10}" "$QUEUE" "$SEEDS"
   wait $checks                                      # not `wait`: the usage sampler runs until all.done

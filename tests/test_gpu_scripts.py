@@ -89,3 +89,18 @@ def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     args = json.loads((tmp_path / "w2" / "teacher_memorise_tiny_gpu_8_quickly_factorised.json").read_text())["args"]
     assert "--abs-pos factorised" in args and not (tmp_path / "w2" / "slowly.log").exists(), args
+
+
+def test_all_trains_the_video_reward_only_for_its_stage():
+    "assets_for_queue: `all` trains the video reward (the last asset to finish on 2026-12-06) only if Q2 is queued."
+    def assets(queue, train="teacher perception reward reward_video"):
+        out = subprocess.run(["bash", "-c", 'source scripts/gpu_lib.sh; assets_for_queue "$1" "$2"', "_", queue, train],
+                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+    assert assets("ode reward reward_random") == "teacher perception reward"
+    assert assets("ode reward_video_x reward") == "teacher perception reward"        # whole stage names only
+    assert assets("reward_noinit ode reward_video") == "teacher perception reward reward_video"
+    assert assets("ode", "reward_video teacher") == "teacher"
+    for script in ("scripts/small_gpu.sh", "scripts/gpu_lib.sh"):                  # both still parse
+        assert subprocess.run(["bash", "-n", script], cwd=ROOT).returncode == 0
