@@ -704,9 +704,10 @@ def save_video(video: Tensor, path: str | Path, fps: float = 8, scale: int | Non
 
 
 def show_clips(videos: Tensor | Sequence[Tensor], prompts: Sequence[str], path: str | Path | None = None,
-               max_frames: int | None = None, frame_inches: float = 0.9):
-    """Grid figure: one row per clip (prompt as the row title), frames as columns; saved as PNG to `path`.
-    Returns the matplotlib figure (closed if saved)."""
+               max_frames: int | None = None, frame_inches: float = 0.9, palette: int | None = 256):
+    """Grid figure: one row per clip (prompt as the row title), frames as columns; saved as PNG to `path`, with
+    `palette` colours (like the GIF previews: ~1/3 of the bytes, so the committed figures stay small; None: full
+    RGBA). The metrics never read these files. Returns the matplotlib figure (closed if saved)."""
     import matplotlib
     import matplotlib.pyplot as plt
     vids = [v.detach().float().cpu() for v in (videos if not torch.is_tensor(videos) else list(videos))]
@@ -732,7 +733,13 @@ def show_clips(videos: Tensor | Sequence[Tensor], prompts: Sequence[str], path: 
                         hspace=0.28 / ch + 0.05)
     if path is not None:
         path = Path(path)
+        fmt = path.suffix.lstrip(".").lower() or "png"
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, format=path.suffix.lstrip(".") or "png")
+            fig.savefig(tmp, dpi=110, format=fmt)
+            if palette and fmt == "png":
+                from PIL import Image
+                with Image.open(tmp) as im:
+                    im = im.convert("RGB").quantize(palette)
+                im.save(tmp, format="png", optimize=True)
         plt.close(fig)
     return fig
