@@ -15,7 +15,8 @@
 # $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), starts no
 # stage in the CLOSE_S (default 120) seconds before that, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
-# of batch 64), TRAIN (assets to train when missing, default "teacher perception reward reward_video"; `all` leaves
+# of batch 64), TEACHER_STEPS (a fixed schedule instead of one fitted to the budget, which then only caps it: the
+# same recipe in every lease, e.g. 767, the 2026-12-06 teacher's fitted length), TRAIN (assets to train when missing, default "teacher perception reward reward_video"; `all` leaves
 # the video reward out of the default when its queue has no reward_video stage), EVAL_PROMPTS
 # (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid | factorised),
 # STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
@@ -58,7 +59,8 @@ case $PHASE in
 assets)
   # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores
   missing teacher && timed teacher python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
-    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_SET:-} $ABS_SET > "$log/teacher_train.log" 2>&1 &
+    --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_STEPS:+--set train.teacher.steps=$TEACHER_STEPS} \
+    ${TEACHER_SET:-} $ABS_SET > "$log/teacher_train.log" 2>&1 &
   missing perception && timed perception python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
     > "$log/perception.log" 2>&1 &
   missing reward && timed reward python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \
