@@ -367,13 +367,13 @@ def compile_block_step(enable: bool = True, **compile_kwargs) -> None:
 
 def _outlives_replay(compiled: Callable) -> Callable:
     """A CUDA-graphed (`mode="reduce-overhead"`) block step whose output survives the next replay. The same compiled
-    step runs all 30 blocks in turn, and cudagraph trees hand back outputs that live in the graph's memory pool:
-    block i+1's replay would overwrite block i's output, which is its own input. So every call starts a new graph
-    step (`cudagraph_mark_step_begin`) and copies its output out (`[B, N, D]`, ~14 MB per block at Wan2.1-1.3B
-    size). The keys/values a cache-writing call leaves in `kv_sink` are copied into the `KVCache` by `causal_forward`
-    before the next call, so they need no copy. At Wan2.1-1.3B size on one H100 this is slower than the default
-    mode (35.6 vs 37.6 FPS transformer only, BENCHMARKS.md): the step is not launch-bound, and each replay copies
-    the cache's past keys/values into the graph's buffers."""
+    step runs every transformer block in turn (30 at Wan2.1-1.3B size), and cudagraph trees hand back outputs that
+    live in the graph's memory pool: block i+1's replay would overwrite block i's output, which is its own input.
+    So every call starts a new graph step (`cudagraph_mark_step_begin`) and copies its output out (`[B, N, D]`,
+    ~14 MB per block at Wan2.1-1.3B size). The keys/values a cache-writing call leaves in `kv_sink` are copied into
+    the `KVCache` by `causal_forward` before the next call, so they need no copy. At Wan2.1-1.3B size on one H100
+    this is slower than the default mode (35.6 vs 37.6 FPS transformer only, BENCHMARKS.md): the step is not
+    launch-bound, and each replay copies the cache's past keys/values into the graph's buffers."""
     def step(*args, **kwargs) -> Tensor:
         torch.compiler.cudagraph_mark_step_begin()
         return compiled(*args, **kwargs).clone()

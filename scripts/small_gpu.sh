@@ -16,8 +16,9 @@
 # stage in the CLOSE_S (default 120) seconds before that, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
 # of batch 64), TEACHER_STEPS (a fixed schedule instead of one fitted to the budget, which then only caps it: the
-# same recipe in every lease, e.g. 767, the 2026-12-06 teacher's fitted length), TRAIN (assets to train when missing, default "teacher perception reward reward_video"; `all` leaves
-# the video reward out of the default when its queue has no reward_video stage), EVAL_PROMPTS
+# same recipe in every lease, e.g. 767, the 2026-12-06 teacher's fitted length), TRAIN (assets to train when
+# missing, default "teacher perception reward reward_video"; `all` leaves the video reward out of the default when
+# its queue has no reward_video stage), EVAL_PROMPTS
 # (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid | factorised),
 # STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
 # main = C1-C3, dmd = C4, ablations = C5 and Q1-Q3, all = every row, more than one lease holds on an H100), QUEUE
