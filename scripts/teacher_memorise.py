@@ -87,6 +87,19 @@ def final_checks(model, cfg, specs, truth, perception, steps: int, draws: int = 
     return out
 
 
+def centroids(videos: torch.Tensor, colors, tol: float = 80.0, min_pixels: int = 4):
+    """The object's centroid per frame in clips `[B, 3, F, H, W]` in [-1, 1]: the mean position of the pixels within
+    `tol` of its RGB color (`colors`: one (r, g, b) for every clip, or `[B, 3]`, one per clip). Returns x and y
+    `[B, F]` (pixels, y down) and `ok` `[B]`: every frame shows >= `min_pixels` such pixels."""
+    pix = (videos.float().clamp(-1, 1) + 1) * 127.5                                  # [B, 3, F, H, W] in 0..255
+    rgb = torch.as_tensor(colors, dtype=torch.float32).reshape(-1, 3, 1, 1, 1)        # [1 or B, 3, 1, 1, 1]
+    mask = ((pix - rgb).norm(dim=1) < tol).float()                                  # [B, F, H, W]
+    ys, xs = torch.meshgrid(torch.arange(mask.shape[-2]), torch.arange(mask.shape[-1]), indexing="ij")
+    n = mask.sum((-2, -1))                                                           # [B, F]
+    cx, cy = (mask * xs).sum((-2, -1)) / n.clamp_min(1), (mask * ys).sum((-2, -1)) / n.clamp_min(1)
+    return cx, cy, (n >= min_pixels).all(-1)
+
+
 def object_track(videos: torch.Tensor, color: tuple[int, int, int], want: torch.Tensor | None = None,
                  tol: float = 80.0, min_pixels: int = 4) -> dict:
     """Does the object travel or jump, and which way? Its centroid per frame (pixels within `tol` of its RGB color)
@@ -96,13 +109,7 @@ def object_track(videos: torch.Tensor, color: tuple[int, int, int], want: torch.
     `clips`). With `want` `[B, 2]` (the prompted unit vectors, image coordinates, y down) also the share of tracked
     clips whose net displacement lies on the prompted axis (`axis_acc`) and on it in the prompted sense
     (`sense_acc`): a model that knows the axis but not the arrow of time scores ~1 and ~0.5."""
-    pix = (videos.float().clamp(-1, 1) + 1) * 127.5                                  # [B, 3, F, H, W] in 0..255
-    rgb = torch.tensor(color, dtype=torch.float32).view(1, 3, 1, 1, 1)
-    mask = ((pix - rgb).norm(dim=1) < tol).float()                                  # [B, F, H, W]
-    ys, xs = torch.meshgrid(torch.arange(mask.shape[-2]), torch.arange(mask.shape[-1]), indexing="ij")
-    n = mask.sum((-2, -1))                                                           # [B, F]
-    cx, cy = (mask * xs).sum((-2, -1)) / n.clamp_min(1), (mask * ys).sum((-2, -1)) / n.clamp_min(1)
-    ok = (n >= min_pixels).all(-1)                                                   # [B]
+    cx, cy, ok = centroids(videos, color, tol, min_pixels)
     path = torch.hypot(cx.diff(dim=-1), cy.diff(dim=-1)).sum(-1)[ok]
     net = torch.hypot(cx[:, -1] - cx[:, 0], cy[:, -1] - cy[:, 0])[ok]
     mean = lambda z: float(z.mean()) if len(z) else float("nan")

@@ -76,3 +76,27 @@ def test_object_track_tells_travel_from_jitter():
     assert (back["axis_acc"], back["sense_acc"]) == (1.0, 0.0), back                # played backwards: axis, no sense
     swapped = object_track(clips, COLORS["red"], want[[2, 3, 0, 1]])               # horizontal prompts, vertical motion
     assert swapped["axis_acc"] == 0.0 and swapped["sense_acc"] == 0.0, swapped
+
+
+def test_motion_figures_read_the_full_worlds_directions():
+    """teacher_motion_track.py's measure on true renders of held-out single-object prompts (all 8 directions, every
+    scene): the prompted direction; played backwards, the line without the direction; shuffled frames: jitter."""
+    import torch
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from teacher_motion_track import OPPOSITE, UNIT, motion_figures
+    from teacher_text_sensitivity import single_moving_prompts
+    from rf_nb.config import load_preset
+    from rf_nb.teacher import render_specs
+    assert torch.allclose(UNIT[OPPOSITE], -UNIT)                                  # the reverse of each direction
+    cfg = load_preset("tiny")
+    specs = single_moving_prompts(16, "heldout", 0, cfg)
+    clips = render_specs(specs, cfg)                                               # [16, 3, 12, 32, 32]
+    fwd, readable = motion_figures(clips, specs)
+    assert readable.sum() >= 12, readable                                          # most scenes hide no object
+    fwd, _ = motion_figures(clips, specs, readable)
+    back, _ = motion_figures(clips.flip(2), specs, readable)
+    perm = torch.randperm(clips.shape[2], generator=torch.Generator().manual_seed(0))
+    shuffled, _ = motion_figures(clips[:, :, perm], specs, readable)
+    assert (fwd["direction_acc"], fwd["line_acc"], fwd["tracked"]) == (1.0, 1.0, 1.0), fwd
+    assert (back["direction_acc"], back["line_acc"]) == (0.0, 1.0), back
+    assert shuffled["straightness"] < 0.5 * fwd["straightness"], (shuffled, fwd)
