@@ -8,6 +8,9 @@ teacher samples of held-out single-object moving prompts and in ground-truth ren
 prompts where the tracker reads the ground truth's direction right are kept: a scene's colors can hide an object.
 
     python scripts/teacher_motion_track.py --preset tiny --prompts 96 --out figures/teacher_motion_track_tiny.json
+
+The teacher is the preset's (`load_teacher`: the shipped asset, or `$RF_NB_ASSETS` for `small`), sampled in batches
+of 32 on the preset's device.
 """
 from __future__ import annotations
 
@@ -76,13 +79,14 @@ def main(argv=None) -> int:
     truth = render_specs(specs, cfg, seed=args.seed)                    # [N, 3, F, H, W]
     gt, readable = motion_figures(truth, specs)
     print(f"{int(readable.sum())} of {len(specs)} prompts: the tracker reads the ground truth's direction", flush=True)
-    teacher = load_teacher(cfg, device="cpu", dtype=torch.float32).eval()
+    teacher = load_teacher(cfg).eval()                                 # the preset's device (CUDA when present)
     out = {"preset": args.preset, "command": "python scripts/teacher_motion_track.py " + " ".join(sys.argv[1:] if argv is None else argv),
            "prompts": len(specs), "readable_prompts": int(readable.sum()), "chance": {"direction_acc": 1 / 8,
            "line_acc": 1 / 4}, "ground_truth": motion_figures(truth, specs, readable)[0]}
     steps = args.steps or cfg.flow.teacher_steps
     for guidance in (cfg.flow.guidance_scale, 1.0):
-        videos = generate(teacher, [s.text for s in specs], cfg, seed=1, steps=steps, guidance=guidance)
+        videos = torch.cat([generate(teacher, [s.text for s in specs[i:i + 32]], cfg, seed=1 + i, steps=steps,
+                                     guidance=guidance).float().cpu() for i in range(0, len(specs), 32)])
         out[f"teacher_guidance_{guidance:g}"] = motion_figures(videos, specs, readable)[0]
         print(f"guidance {guidance:g}:", out[f"teacher_guidance_{guidance:g}"], flush=True)
     out |= {"ground_truth_all_prompts": gt, "steps": steps, "seconds": round(time.time() - t0, 1)}
