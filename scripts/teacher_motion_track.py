@@ -36,7 +36,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--prompts", type=int, default=96, help="held-out single-object moving prompts")
     ap.add_argument("--split", default="heldout")
-    ap.add_argument("--seed", type=int, default=0, help="prompt sampling seed (the samples use seed 1)")
+    ap.add_argument("--seed", type=int, default=0, help="prompt sampling seed (samples: seed 1 + i for the batch of 32 from prompt i)")
     ap.add_argument("--steps", type=int, default=None, help="Euler steps (default: the preset's teacher_steps)")
     ap.add_argument("--out", required=True, help="JSON with every figure (written atomically)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
@@ -80,7 +80,8 @@ def main(argv=None) -> int:
     gt, readable = motion_figures(truth, specs)
     print(f"{int(readable.sum())} of {len(specs)} prompts: the tracker reads the ground truth's direction", flush=True)
     teacher = load_teacher(cfg).eval()                                 # the preset's device (CUDA when present)
-    out = {"preset": args.preset, "command": "python scripts/teacher_motion_track.py " + " ".join(sys.argv[1:] if argv is None else argv),
+    command = "python scripts/teacher_motion_track.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    out = {"preset": args.preset, "command": command,
            "prompts": len(specs), "readable_prompts": int(readable.sum()), "chance": {"direction_acc": 1 / 8,
            "line_acc": 1 / 4}, "ground_truth": motion_figures(truth, specs, readable)[0]}
     steps = args.steps or cfg.flow.teacher_steps
