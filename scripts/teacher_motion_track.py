@@ -36,7 +36,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--preset", default="tiny")
     ap.add_argument("--prompts", type=int, default=96, help="held-out single-object moving prompts")
     ap.add_argument("--split", default="heldout")
-    ap.add_argument("--seed", type=int, default=0, help="prompt sampling seed (samples: seed 1 + i for the batch of 32 from prompt i)")
+    ap.add_argument("--seed", type=int, default=0,
+                    help="prompt sampling seed (samples: seed 1 + i for the batch of 32 from prompt i)")
     ap.add_argument("--steps", type=int, default=None, help="Euler steps (default: the preset's teacher_steps)")
     ap.add_argument("--out", required=True, help="JSON with every figure (written atomically)")
     ap.add_argument("--set", dest="overrides", action="append", default=[])
