@@ -20,10 +20,10 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
 
 # %% auto #0
 __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
-           'CLAIM_ROW', 'SEEDS_PER_ROW', 'INCLUDE', 'Stage', 'default_stages', 'stage2_stages', 'stage_names',
-           'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done', 'kernel_start_failed',
-           'execute_with_retry', 'run_stage', 'seed_list', 'reproduce', 'claim_verdicts', 'claims_overview',
-           'write_claims_overview', 'build_parser', 'sync_readme', 'main']
+           'CLAIM_ROW', 'SEEDS_PER_ROW', 'SMALL_LEASES', 'INCLUDE', 'Stage', 'default_stages', 'stage2_stages',
+           'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done',
+           'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list', 'reproduce', 'claim_verdicts',
+           'column_label', 'claims_overview', 'write_claims_overview', 'build_parser', 'sync_readme', 'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -284,9 +284,20 @@ def claim_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
     return {m[1]: (m["paper"].strip(), m["verdict"].strip()) for m in rows if m}
 
 
-def claims_overview(figures: str | Path, presets: Sequence[str] = ("tiny", "small", "wan")) -> str:
-    """One markdown table: each claim's verdict at the default reward learning rate, one column per preset that has
-    a `claims_<preset>.md` in `figures` (seeds per row from its `main_table_<preset>.md`). Empty if none has."""
+SMALL_LEASES = ("small", "small-dmd", "small-ablations")   # one GPU lease per group of `small` rows (scripts/small_gpu.sh)
+
+
+def column_label(name: str) -> str:
+    "'tiny' -> '`tiny`'; a lease's name 'small-dmd' -> '`small`, dmd lease' (its rows came from their own GPU lease)."
+    preset, _, lease = name.partition("-")
+    return f"`{preset}`, {lease} lease" if lease else f"`{preset}`"
+
+
+def claims_overview(figures: str | Path, presets: Sequence[str] = ("tiny", *SMALL_LEASES, "wan")) -> str:
+    """One markdown table: each claim's verdict at the default reward learning rate, one column per preset (or
+    `small` row-group lease, e.g. `small-dmd`) that has a `claims_<name>.md` in `figures` (seeds per row from its
+    `main_table_<name>.md`). Each lease tests its claims on its own rows: teachers trained with the same recipe in
+    two leases still differ by more than the seeds' standard error. Empty if none has a claims file."""
     figures, columns = Path(figures), {}
     for preset in presets:
         path = figures / f"claims_{preset}.md"
@@ -295,7 +306,7 @@ def claims_overview(figures: str | Path, presets: Sequence[str] = ("tiny", "smal
         table = figures / f"main_table_{preset}.md"
         m = SEEDS_PER_ROW.search(table.read_text(encoding="utf-8")) if table.is_file() else None
         seeds = f", seeds per row {m['seeds']}" if m else ""
-        columns[f"`{preset}`{seeds}"] = claim_verdicts(path.read_text(encoding="utf-8"))
+        columns[f"{column_label(preset)}{seeds}"] = claim_verdicts(path.read_text(encoding="utf-8"))
     claims = sorted({c for verdicts in columns.values() for c in verdicts}, key=lambda c: int(c[1:]))
     if not claims:
         return ""

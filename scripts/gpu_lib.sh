@@ -59,6 +59,22 @@ assets_for_queue() {
 }
 export -f assets_for_queue
 
+# mps_start DIR : an NVIDIA MPS control daemon (pipe and log folders under DIR) for the processes started after it,
+# so that kernels of different processes run at once instead of time-sliced (`small` kernels are tiny; 10 stage
+# processes share one GPU). Exports the client variables; returns 1, with a line saying so, when it cannot start.
+# mps_stop : quits the daemon mps_start started. `bench/gpu_share.py --mps` measures what it changes.
+mps_start() {
+  command -v nvidia-cuda-mps-control > /dev/null || { echo "MPS: nvidia-cuda-mps-control not found; time-sliced"; return 1; }
+  mkdir -p "$1/pipe" "$1/log"
+  if CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log nvidia-cuda-mps-control -d; then
+    export CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log
+    echo "MPS: daemon started ($1)"
+  else
+    echo "MPS: the daemon did not start; time-sliced"; return 1
+  fi
+}
+mps_stop() { [ -z "${CUDA_MPS_PIPE_DIRECTORY:-}" ] || echo quit | nvidia-cuda-mps-control; }
+
 # run_stage_seeds BUDGET PARALLEL "STAGES" SEEDS : every (stage, seed) pair, stages in the given order, through the
 # exported function `rp` (one process each, PARALLEL at a time, each waiting for its inputs: wait_for_inputs); all
 # are stopped after BUDGET seconds, or earlier once the clock passes $(cat $DEADLINE_FILE) - RESULTS_S when

@@ -22,7 +22,8 @@
 # (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid | factorised),
 # STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
 # main = C1-C3, dmd = C4, ablations = C5 and Q1-Q3, all = every row, more than one lease holds on an H100), QUEUE
-# and PARALLEL (the stages of `all`'s queue, default from GROUP, and how many run at once, default 10). Trained
+# and PARALLEL (the stages of `all`'s queue, default from GROUP, and how many run at once, default 10), MPS (1: `all`
+# runs its processes under an NVIDIA MPS daemon, mps_start in gpu_lib.sh; default 0, time-sliced). Trained
 # weights found in .assets-small/ (a carried folder) are used instead of training them again.
 set -u
 PHASE=${1:?phase: assets | stage1 | stage2 | results | all | start | wait}
@@ -104,6 +105,7 @@ all)
 reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1";;
   esac
   QUEUE=${QUEUE:-$default}
+  [ "${MPS:-0}" = 1 ] && mps_start "$ROOT/mps" >> "$log/timeline.txt"
   [ -z "$TRAIN_GIVEN" ] && TRAIN=$(assets_for_queue "$QUEUE" "$TRAIN")
   echo "assets to train when missing: $TRAIN" >> "$log/timeline.txt"
   TRAIN=$TRAIN bash "$0" assets
@@ -120,6 +122,7 @@ reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd
   OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
   echo "all done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  mps_stop
   touch "$ROOT/all.done"
   ;;
 start)

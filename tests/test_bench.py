@@ -22,3 +22,18 @@ def test_multi_gpu_bench_dry_two_processes(tmp_path):
     traj = figs["trajectories"]
     assert traj["derived"]["trajectories"] == 8
     assert sorted((r["rank"], r["trajectories"]) for r in traj["processes"]) == [(0, 4), (1, 4)]
+
+
+def test_gpu_share_bench_dry(tmp_path):
+    "bench/gpu_share.py (issue 9): DMD steps/s of P processes sharing a device; whole generator cycles; MPS noted."
+    out = tmp_path / "share.json"
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_share.py"), "--dry", "--procs", "1", "--mps",
+                        "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600,
+                       env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})     # no nvidia-cuda-mps-control here
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    record = json.loads(out.read_text())
+    assert record["preset"] == "tiny" and record["mps"].startswith("unavailable")
+    (run,) = record["runs"]
+    assert (run["procs"], run["ok"], run["mps"]) == (1, 1, False)
+    (w,) = run["workers"]
+    assert w["steps"] % 5 == 0 and w["steps"] > 0 and w["steps_per_s"] == run["total_steps_per_s"] > 0

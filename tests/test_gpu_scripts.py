@@ -104,3 +104,26 @@ def test_all_trains_the_video_reward_only_for_its_stage():
     assert assets("ode", "reward_video teacher") == "teacher"
     for script in ("scripts/small_gpu.sh", "scripts/gpu_lib.sh"):                  # both still parse
         assert subprocess.run(["bash", "-n", script], cwd=ROOT).returncode == 0
+
+
+def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
+    "mps_start: with a stub nvidia-cuda-mps-control the clients get its folders; without one, or if it fails, none."
+    def run(stub_rc):
+        bin_dir = tmp_path / f"bin{stub_rc}"
+        bin_dir.mkdir(exist_ok=True)
+        if stub_rc is not None:
+            stub = bin_dir / "nvidia-cuda-mps-control"
+            stub.write_text(f'#!/bin/bash\necho "$@ $(cat)" >> {tmp_path}/calls\nexit {stub_rc}\n'
+                            if stub_rc == 0 else f"#!/bin/bash\nexit {stub_rc}\n")
+            stub.chmod(0o755)
+        script = ('source scripts/gpu_lib.sh; mps_start "$1" < /dev/null; echo "rc=$? pipe=${CUDA_MPS_PIPE_DIRECTORY:-}"; '
+                  "mps_stop")
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+        out = subprocess.run(["bash", "-c", script, "_", str(tmp_path / "mps")], cwd=ROOT, capture_output=True,
+                             text=True, timeout=30, env=env)
+        return out.stdout
+    started = run(0)
+    assert "MPS: daemon started" in started and f"rc=0 pipe={tmp_path}/mps/pipe" in started, started
+    assert (tmp_path / "calls").read_text().splitlines() == ["-d ", " quit"]   # started, then told to quit
+    assert "rc=1 pipe=\n" in run(None) and "not found" in run(None)
+    assert "rc=1 pipe=\n" in run(3) and "did not start" in run(3)

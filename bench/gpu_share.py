@@ -1,0 +1,172 @@
+"""How much work one GPU does when several `small` stage runs share it (issue 9): DMD trainer steps per second,
+summed over P processes, with the GPU time-sliced between processes (the default) and with NVIDIA MPS (kernels of
+different processes run at once).
+
+`scripts/small_gpu.sh` runs up to 10 stage processes on one GPU. Each `small` kernel is tiny (a 3-frame block of
+batch 8 is 1,536 tokens of width 384), so one process leaves the GPU idle between its kernel launches; without MPS
+the GPU serves one process's context at a time, so more processes fill the idle gaps but never overlap kernels.
+
+    python bench/gpu_share.py --procs 1,10 --seconds 60 --out $OUT/gpu_share.json          # time-sliced
+    python bench/gpu_share.py --procs 1,10 --seconds 60 --mps --out $OUT/gpu_share.json    # adds MPS rows
+
+Each worker builds the `small` preset's student, critic and teacher (random weights, the real sizes), runs
+`DistributionMatching` steps (`dmd.generator_every` = 5: four critic-only steps, then one generator step) with
+AdamW on the critic and the student under bf16 autocast, as the DMD stage does, warms up, then counts steps for
+`--seconds`. Random weights cost what trained ones cost. `--dry` runs the tiny preset on the CPU (a test of the
+script, not a figure). The JSON is rewritten atomically after each configuration.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from rf_nb.config import atomic_path, load_preset, pick_device
+
+
+def wait_for_all(barrier: Path | None, seed: int, procs: int, timeout_s: float = 600.0) -> None:
+    "Mark this worker warmed up in `barrier`, then wait until all `procs` are, so that the timed windows overlap."
+    if barrier is None:
+        return
+    (barrier / f"ready_{seed}").touch()
+    end = time.monotonic() + timeout_s
+    while len(list(barrier.glob("ready_*"))) < procs and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: Path | None = None,
+           procs: int = 1) -> dict:
+    "Steps/s of DMD trainer steps in this process (random-weight models of `preset`), timed after all workers warm up."
+    from rf_nb.objectives import DistributionMatching, make_critic, make_student, train_prompts
+    from rf_nb.teacher import build_teacher
+    torch.manual_seed(seed)
+    cfg = load_preset(preset, {"seed": seed})
+    device = pick_device(cfg.device)
+    teacher = build_teacher(cfg).to(device).requires_grad_(False).eval()
+    student, critic = make_student(teacher, cfg), make_critic(teacher)
+    opts = [torch.optim.AdamW(m.transformer.parameters(), lr=1e-6, betas=(0.0, 0.999)) for m in (student, critic)]
+    objective = DistributionMatching(cfg, generator=torch.Generator(device).manual_seed(seed))
+    batch_size = cfg.train["dmd"].batch_size
+    prompts = train_prompts(cfg, "dmd")
+    models = {"student": student, "critic": critic, "teacher": teacher}
+    autocast = torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda")
+
+    def step(i: int) -> None:
+        batch = {"prompt": [prompts[(i * batch_size + j) % len(prompts)] for j in range(batch_size)]}
+        with autocast:
+            losses, _ = objective(batch, models, i)
+        sum(losses.values()).backward()
+        for opt in opts:
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+    def sync() -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+
+    every = cfg.dmd.generator_every
+    for i in range(warmup_steps):
+        step(i)
+    sync()
+    wait_for_all(barrier, seed, procs)
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds or n % every:      # whole generator cycles only
+        step(warmup_steps + n)
+        n += 1
+    sync()
+    elapsed = time.perf_counter() - start
+    return {"steps": n, "seconds": round(elapsed, 2), "steps_per_s": round(n / elapsed, 3),
+            "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None}
+
+
+def start_mps(root: Path) -> dict[str, str] | None:
+    "Start an MPS control daemon with its pipe and log folders under `root`; the env its clients need, or None."
+    exe = shutil.which("nvidia-cuda-mps-control")
+    if exe is None:
+        return None
+    env = {"CUDA_MPS_PIPE_DIRECTORY": str(root / "pipe"), "CUDA_MPS_LOG_DIRECTORY": str(root / "log")}
+    for d in env.values():
+        Path(d).mkdir(parents=True, exist_ok=True)
+    r = subprocess.run([exe, "-d"], env=os.environ | env, capture_output=True, text=True)
+    return env if r.returncode == 0 else None
+
+
+def stop_mps(env: dict[str, str]) -> None:
+    subprocess.run(["nvidia-cuda-mps-control"], input="quit\n", env=os.environ | env, text=True, capture_output=True)
+
+
+def run_config(args, procs: int, env: dict[str, str]) -> dict:
+    "P workers at once, timed over the same window (a barrier after warm-up); their steps/s summed."
+    barrier = Path(tempfile.mkdtemp(prefix="gpu_share_"))
+    cmd = [sys.executable, __file__, "worker", "--preset", args.preset, "--seconds", str(args.seconds),
+           "--warmup", str(args.warmup), "--barrier", str(barrier), "--procs", str(procs)]
+    children = [subprocess.Popen(cmd + ["--seed", str(i)], stdout=subprocess.PIPE, text=True,
+                                 env=os.environ | env | {"OMP_NUM_THREADS": "2"}) for i in range(procs)]
+    results = []
+    for c in children:
+        out, _ = c.communicate()
+        lines = [line for line in out.splitlines() if line.startswith("{")]
+        results.append(json.loads(lines[-1]) if c.returncode == 0 and lines else {"error": f"rc {c.returncode}"})
+    shutil.rmtree(barrier, ignore_errors=True)
+    ok = [r for r in results if "steps_per_s" in r]
+    return {"procs": procs, "workers": results, "ok": len(ok),
+            "total_steps_per_s": round(sum(r["steps_per_s"] for r in ok), 3)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("mode", nargs="?", default="bench", choices=["bench", "worker"])
+    p.add_argument("--preset", default="small")
+    p.add_argument("--procs", default="1,10", help="process counts to run, comma-separated (worker: how many share)")
+    p.add_argument("--barrier", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--seconds", type=float, default=60.0, help="timed seconds per worker (after warm-up)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed DMD steps per worker first")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--mps", action="store_true", help="also run every process count under an MPS daemon")
+    p.add_argument("--dry", action="store_true", help="tiny preset on the CPU, 2 s per worker: a test of the script")
+    p.add_argument("--out", default="gpu_share.json")
+    args = p.parse_args(argv)
+    if args.dry:
+        args.preset, args.seconds, args.warmup = "tiny", 2.0, 1
+    if args.mode == "worker":
+        barrier = Path(args.barrier) if args.barrier else None
+        print(json.dumps(worker(args.preset, args.seconds, args.warmup, args.seed, barrier, int(args.procs))))
+        return 0
+    out = Path(args.out)
+    record = {"command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"), "preset": args.preset,
+              "seconds": args.seconds, "warmup_steps": args.warmup, "torch": torch.__version__,
+              "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None, "runs": []}
+
+    def save() -> None:
+        with atomic_path(out) as tmp:
+            Path(tmp).write_text(json.dumps(record, indent=1))
+
+    for procs in (int(x) for x in args.procs.split(",")):
+        record["runs"].append({"mps": False, **run_config(args, procs, {})})
+        print(record["runs"][-1]["procs"], "time-sliced:", record["runs"][-1]["total_steps_per_s"], "steps/s", flush=True)
+        save()
+    if args.mps:
+        env = start_mps(Path("/tmp/rf_nb_mps"))
+        record["mps"] = "started" if env else "unavailable (no nvidia-cuda-mps-control, or it failed to start)"
+        if env:
+            try:
+                for procs in (int(x) for x in args.procs.split(",")):
+                    record["runs"].append({"mps": True, **run_config(args, procs, env)})
+                    print(procs, "MPS:", record["runs"][-1]["total_steps_per_s"], "steps/s", flush=True)
+                    save()
+            finally:
+                stop_mps(env)
+        save()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
