@@ -48,6 +48,24 @@ wait_for_inputs() {
 wait_for_file() { while [ ! -f "$1" ] && [ -f "$2" ] && [ ! -f "$RF_NB_RUNS/logs/queue/.closed" ]; do sleep 3; done; }
 export -f wait_for_inputs wait_for_file
 
+# expected_stage_s STAGE : seconds one `small` run of STAGE takes while ~10 share an H100 (2026-12-06, BENCHMARKS.md:
+# DMD and reward + DMD 698-787 s, ODE 175-195 s, reward runs 188-225 s); DMD_S, ODE_S, STAGE_S override them.
+expected_stage_s() {
+  case $1 in
+    dmd*) echo "${DMD_S:-700}";;
+    ode*) echo "${ODE_S:-175}";;
+    *) echo "${STAGE_S:-190}";;
+  esac
+}
+# fits_before_deadline STAGE : true when STAGE, started now, should end before the queue stops at
+# $(cat $DEADLINE_FILE) - RESULTS_S (always true without DEADLINE_FILE). On 2026-12-06 (GROUP=dmd) four DMD-type runs
+# started 550-640 s before the stop, each needing ~750 s, and were killed there: GPU time the others could have had.
+fits_before_deadline() {
+  [ -n "${DEADLINE_FILE:-}" ] || return 0
+  [ $(( $(date +%s) + $(expected_stage_s "$1") )) -le $(( $(cat "$DEADLINE_FILE") - ${RESULTS_S:-150} )) ]
+}                                                   # (run_stage_seeds exports DEADLINE_FILE and RESULTS_S to its queue)
+export -f expected_stage_s fits_before_deadline
+
 # assets_for_queue "QUEUE" "TRAIN" : the assets that `all` trains before QUEUE: TRAIN without the video reward when
 # no queued stage reads it (only reward_video, open question Q2, does). On 2026-12-06 (GROUP=main, one H100) the video
 # reward was the last asset to finish (434 s; the teacher 357 s) while nothing in the queue used it.
@@ -80,17 +98,21 @@ mps_stop() { [ -z "${CUDA_MPS_PIPE_DIRECTORY:-}" ] || echo quit | nvidia-cuda-mp
 # are stopped after BUDGET seconds, or earlier once the clock passes $(cat $DEADLINE_FILE) - RESULTS_S when
 # DEADLINE_FILE is set (re-read every few seconds, so another call may move it). CLOSE_S (default 120) seconds
 # before that stop the queue closes: no stage starts any more (one that starts then could not finish and would only
-# slow the running ones down), and the queue ends early once the running ones are done. Logs go to
+# slow the running ones down), and the queue ends early once the running ones are done. Nor does a stage start that
+# would not end before the stop by its expected length (fits_before_deadline). Logs go to
 # $RF_NB_RUNS/logs/<stage>-<seed>.log, start and end times to $RF_NB_RUNS/logs/timeline.txt, and the finished ones
 # are listed.
 run_stage_seeds() {
   local budget=$1 parallel=$2 stages=$3 seeds=$4 s k qpid q=$RF_NB_RUNS/logs/queue
+  export DEADLINE_FILE=${DEADLINE_FILE:-} RESULTS_S=${RESULTS_S:-150}
   mkdir -p "$q"
   for s in $stages; do for k in $(seq 0 $(( seeds - 1 ))); do touch "$q/$s-$k"; done; done
   for s in $stages; do for k in $(seq 0 $(( seeds - 1 ))); do echo "$s $k"; done; done \
     | timeout "$budget" xargs -P "$parallel" -L 1 bash -c 'wait_for_inputs $0 $1; t=$(date +%s);
         if [ -f "$RF_NB_RUNS/logs/queue/.closed" ]; then rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
           echo "$0 seed $1: not started, the queue was closed" >> "$RF_NB_RUNS/logs/timeline.txt"; exit 0; fi
+        if ! fits_before_deadline $0; then rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
+          echo "$0 seed $1: not started, needs ~$(expected_stage_s $0) s, the queue stops sooner" >> "$RF_NB_RUNS/logs/timeline.txt"; exit 0; fi
         rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1;
         rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
         echo "$0 seed $1: $t -> $(date +%s) ($(( $(date +%s) - t )) s)" >> "$RF_NB_RUNS/logs/timeline.txt"' &

@@ -13,7 +13,9 @@
 # One lease, several calls: the first call runs `start` and follows it with `wait`;
 # each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops its queue at
 # $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), starts no
-# stage in the CLOSE_S (default 120) seconds before that, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how much device time is left.
+# stage in the CLOSE_S (default 120) seconds before that, nor one whose expected length (expected_stage_s in
+# gpu_lib.sh) ends after it, then writes the tables; a later call may move the deadline (DEADLINE_IN) when it knows how
+# much device time is left, but a run skipped for its length stays skipped: give TOTAL the whole lease's time.
 # Environment: SEEDS (default 3), TEACHER_BUDGET (s, default 420; compiled and alone on an H100 that is ~3,300 steps
 # of batch 64), TEACHER_STEPS (a fixed schedule instead of one fitted to the budget, which then only caps it: the
 # same recipe in every lease, e.g. 767, the 2026-12-06 teacher's fitted length), TRAIN (assets to train when

@@ -34,6 +34,7 @@ DEADLINE_FILE=$TMP/deadline RESULTS_S=5 CLOSE_S=${CLOSE_S:-0} run_stage_seeds 30
 
 
 def _run(tmp_path, **env):
+    env = {"DMD_S": "0", "ODE_S": "0", "STAGE_S": "0"} | env             # expected lengths: every stage fits
     out = subprocess.run(["bash", "-c", MOCK], cwd=ROOT, env={"TMP": str(tmp_path), "PATH": "/usr/bin:/bin"} | env,
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -63,6 +64,15 @@ def test_closed_queue_starts_nothing_new(tmp_path):
     assert "start late 0" not in events, events
     assert "late seed 0: not started, the queue was closed" in timeline, timeline
     assert timeline.index("queue closed to new stages") < timeline.index("queue stopped at the deadline"), timeline
+
+
+def test_queue_skips_a_stage_that_would_not_end_before_the_stop(tmp_path):
+    "A DMD run expected to take 20 s is not started 7 s before the stop; a 3-s one is (DMD_S: its expected length)."
+    events, timeline = _run(tmp_path, STAGES="short dmd", SEEDS="1", PARALLEL="1", DMD_S="20")   # stops at +7
+    assert "end short 0" in events and "start dmd 0" not in events, events
+    assert "dmd seed 0: not started, needs ~20 s, the queue stops sooner" in timeline, timeline
+    events, timeline = _run(tmp_path / "b", STAGES="short dmd", SEEDS="1", PARALLEL="1", DMD_S="2")
+    assert "end dmd 0" in events, events
 
 
 def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
