@@ -8,6 +8,7 @@ the GPU serves one process's context at a time, so more processes fill the idle 
 
     python bench/gpu_share.py --procs 1,10 --seconds 60 --out $OUT/gpu_share.json          # time-sliced
     python bench/gpu_share.py --procs 1,10 --seconds 60 --mps --out $OUT/gpu_share.json    # adds MPS rows
+    python bench/gpu_share.py --procs 1,10 --seconds 45 --mps --models compiled --out ...   # compiled models
 
 Each worker builds the `small` preset's student, critic and teacher (random weights, the real sizes), runs
 `DistributionMatching` steps (`dmd.generator_every` = 5: four critic-only steps, then one generator step) with
@@ -43,15 +44,23 @@ def wait_for_all(barrier: Path | None, seed: int, procs: int, timeout_s: float =
 
 
 def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: Path | None = None,
-           procs: int = 1) -> dict:
-    "Steps/s of DMD trainer steps in this process (random-weight models of `preset`), timed after all workers warm up."
+           procs: int = 1, compiled: bool = False, backend: str = "inductor") -> dict:
+    """Steps/s of DMD trainer steps in this process (random-weight models of `preset`), timed after all workers warm
+    up. `compiled`: the student's per-block step (`compile_block_step`) and the critic's and teacher's transformers
+    (`torch.compile`, as the teacher's training does) are compiled with `backend`; compiling happens in the warm-up."""
     from rf_nb.objectives import DistributionMatching, make_critic, make_student, train_prompts
     from rf_nb.teacher import build_teacher
+    t_build = time.perf_counter()
     torch.manual_seed(seed)
     cfg = load_preset(preset, {"seed": seed})
     device = pick_device(cfg.device)
     teacher = build_teacher(cfg).to(device).requires_grad_(False).eval()
     student, critic = make_student(teacher, cfg), make_critic(teacher)
+    if compiled:
+        from rf_nb.causal import compile_block_step
+        compile_block_step(backend=backend)
+        critic.transformer.compile(backend=backend)
+        teacher.transformer.compile(backend=backend)
     opts = [torch.optim.AdamW(m.transformer.parameters(), lr=1e-6, betas=(0.0, 0.999)) for m in (student, critic)]
     objective = DistributionMatching(cfg, generator=torch.Generator(device).manual_seed(seed))
     batch_size = cfg.train["dmd"].batch_size
@@ -76,6 +85,7 @@ def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: P
     for i in range(warmup_steps):
         step(i)
     sync()
+    warmup_s = time.perf_counter() - t_build
     wait_for_all(barrier, seed, procs)
     start, n = time.perf_counter(), 0
     while time.perf_counter() - start < seconds or n % every:      # whole generator cycles only
@@ -84,6 +94,7 @@ def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: P
     sync()
     elapsed = time.perf_counter() - start
     return {"steps": n, "seconds": round(elapsed, 2), "steps_per_s": round(n / elapsed, 3),
+            "build_and_warmup_s": round(warmup_s, 1),
             "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None}
 
 
@@ -103,11 +114,12 @@ def stop_mps(env: dict[str, str]) -> None:
     subprocess.run(["nvidia-cuda-mps-control"], input="quit\n", env=os.environ | env, text=True, capture_output=True)
 
 
-def run_config(args, procs: int, env: dict[str, str]) -> dict:
+def run_config(args, procs: int, env: dict[str, str], compiled: bool = False) -> dict:
     "P workers at once, timed over the same window (a barrier after warm-up); their steps/s summed."
     barrier = Path(tempfile.mkdtemp(prefix="gpu_share_"))
     cmd = [sys.executable, __file__, "worker", "--preset", args.preset, "--seconds", str(args.seconds),
-           "--warmup", str(args.warmup), "--barrier", str(barrier), "--procs", str(procs)]
+           "--warmup", str(args.warmup), "--barrier", str(barrier), "--procs", str(procs),
+           "--compile-backend", args.compile_backend] + ["--compiled"] * compiled
     children = [subprocess.Popen(cmd + ["--seed", str(i)], stdout=subprocess.PIPE, text=True,
                                  env=os.environ | env | {"OMP_NUM_THREADS": "2"}) for i in range(procs)]
     results = []
@@ -117,7 +129,7 @@ def run_config(args, procs: int, env: dict[str, str]) -> dict:
         results.append(json.loads(lines[-1]) if c.returncode == 0 and lines else {"error": f"rc {c.returncode}"})
     shutil.rmtree(barrier, ignore_errors=True)
     ok = [r for r in results if "steps_per_s" in r]
-    return {"procs": procs, "workers": results, "ok": len(ok),
+    return {"procs": procs, "compiled": compiled, "workers": results, "ok": len(ok),
             "total_steps_per_s": round(sum(r["steps_per_s"] for r in ok), 3)}
 
 
@@ -131,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=5, help="untimed DMD steps per worker first")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--mps", action="store_true", help="also run every process count under an MPS daemon")
+    p.add_argument("--models", default="eager", help="'eager', 'compiled' or 'eager,compiled': the models of each "
+                   "configuration (compiled: the student's block step, critic, teacher; compiled in the warm-up)")
+    p.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)   # worker: compile
+    p.add_argument("--compile-backend", default="inductor", help="torch.compile backend (the test uses 'eager')")
     p.add_argument("--dry", action="store_true", help="tiny preset on the CPU, 2 s per worker: a test of the script")
     p.add_argument("--out", default="gpu_share.json")
     args = p.parse_args(argv)
@@ -138,30 +154,35 @@ def main(argv: list[str] | None = None) -> int:
         args.preset, args.seconds, args.warmup = "tiny", 2.0, 1
     if args.mode == "worker":
         barrier = Path(args.barrier) if args.barrier else None
-        print(json.dumps(worker(args.preset, args.seconds, args.warmup, args.seed, barrier, int(args.procs))))
+        print(json.dumps(worker(args.preset, args.seconds, args.warmup, args.seed, barrier, int(args.procs),
+                                args.compiled, args.compile_backend)))
         return 0
     out = Path(args.out)
     record = {"command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"), "preset": args.preset,
-              "seconds": args.seconds, "warmup_steps": args.warmup, "torch": torch.__version__,
+              "models": args.models, "seconds": args.seconds, "warmup_steps": args.warmup,
+              "compile_backend": args.compile_backend, "torch": torch.__version__,
               "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None, "runs": []}
 
     def save() -> None:
         with atomic_path(out) as tmp:
             Path(tmp).write_text(json.dumps(record, indent=1))
 
-    for procs in (int(x) for x in args.procs.split(",")):
-        record["runs"].append({"mps": False, **run_config(args, procs, {})})
-        print(record["runs"][-1]["procs"], "time-sliced:", record["runs"][-1]["total_steps_per_s"], "steps/s", flush=True)
-        save()
+    def run_all(mps_env: dict[str, str] | None) -> None:
+        for compiled in [m.strip() == "compiled" for m in args.models.split(",")]:
+            for procs in (int(x) for x in args.procs.split(",")):
+                record["runs"].append({"mps": mps_env is not None, **run_config(args, procs, mps_env or {}, compiled)})
+                r = record["runs"][-1]
+                print(procs, "MPS" if r["mps"] else "time-sliced", "compiled" if compiled else "eager", ":",
+                      r["total_steps_per_s"], "steps/s", flush=True)
+                save()
+
+    run_all(None)
     if args.mps:
         env = start_mps(Path("/tmp/rf_nb_mps"))
         record["mps"] = "started" if env else "unavailable (no nvidia-cuda-mps-control, or it failed to start)"
         if env:
             try:
-                for procs in (int(x) for x in args.procs.split(",")):
-                    record["runs"].append({"mps": True, **run_config(args, procs, env)})
-                    print(procs, "MPS:", record["runs"][-1]["total_steps_per_s"], "steps/s", flush=True)
-                    save()
+                run_all(env)
             finally:
                 stop_mps(env)
         save()

@@ -82,7 +82,8 @@ export -f assets_for_queue
 # processes share one GPU). Exports the client variables; returns 1, with a line saying so, when it cannot start.
 # mps_stop : quits the daemon mps_start started. `bench/gpu_share.py --mps` measures what it changes.
 mps_start() {
-  command -v nvidia-cuda-mps-control > /dev/null || { echo "MPS: nvidia-cuda-mps-control not found; time-sliced"; return 1; }
+  command -v nvidia-cuda-mps-control > /dev/null ||
+    { echo "MPS: nvidia-cuda-mps-control not found; time-sliced"; return 1; }
   mkdir -p "$1/pipe" "$1/log"
   if CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log nvidia-cuda-mps-control -d; then
     export CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log
@@ -112,7 +113,8 @@ run_stage_seeds() {
         if [ -f "$RF_NB_RUNS/logs/queue/.closed" ]; then rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
           echo "$0 seed $1: not started, the queue was closed" >> "$RF_NB_RUNS/logs/timeline.txt"; exit 0; fi
         if ! fits_before_deadline $0; then rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
-          echo "$0 seed $1: not started, needs ~$(expected_stage_s $0) s, the queue stops sooner" >> "$RF_NB_RUNS/logs/timeline.txt"; exit 0; fi
+          echo "$0 seed $1: not started, needs ~$(expected_stage_s $0) s, the queue stops sooner" \
+            >> "$RF_NB_RUNS/logs/timeline.txt"; exit 0; fi
         rp --stages $0 --seeds $1, > "$RF_NB_RUNS/logs/$0-$1.log" 2>&1;
         rm -f "$RF_NB_RUNS/logs/queue/$0-$1";
         echo "$0 seed $1: $t -> $(date +%s) ($(( $(date +%s) - t )) s)" >> "$RF_NB_RUNS/logs/timeline.txt"' &

@@ -102,7 +102,8 @@ all)
   case ${GROUP:-all} in      # rows that one 30-minute lease can hold on an H100 (2026-12-05 timings, BENCHMARKS.md)
     main) default="ode reward reward_random reward_all";;                                   # C1-C3
     dmd) default="ode dmd dmd_reward_0.1 reward dmd_reward_0.01 dmd_reward_1";;              # C4
-    ablations) default="reward_noinit reward_bidir ode ode_traj100 ode_traj500 reward_video";;  # C5, Q1-Q3
+    ablations) default="reward_noinit reward_bidir ode ode_traj100 ode_traj500 reward reward_video";;  # C5, Q1-Q3
+    # (each group has its own Reward-Forcing row: two leases' rows differ by more than their seeds, README)
     *) default="reward_noinit reward_bidir ode dmd dmd_reward_0.1 ode_traj100 ode_traj500 reward reward_random \
 reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1";;
   esac
