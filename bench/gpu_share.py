@@ -98,20 +98,23 @@ def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: P
             "peak_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == "cuda" else None}
 
 
+GPU_LIB = Path(__file__).resolve().parents[1] / "scripts" / "gpu_lib.sh"
+
+
 def start_mps(root: Path) -> dict[str, str] | None:
-    "Start an MPS control daemon with its pipe and log folders under `root`; the env its clients need, or None."
-    exe = shutil.which("nvidia-cuda-mps-control")
-    if exe is None:
+    "`mps_start` of scripts/gpu_lib.sh (the one `small_gpu.sh` uses), folders under `root`: its clients' env, or None."
+    r = subprocess.run(["bash", "-c", f'source "{GPU_LIB}" && mps_start "$1" > /dev/null && '
+                        'echo "$CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY"', "_", str(root)],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
         return None
-    env = {"CUDA_MPS_PIPE_DIRECTORY": str(root / "pipe"), "CUDA_MPS_LOG_DIRECTORY": str(root / "log")}
-    for d in env.values():
-        Path(d).mkdir(parents=True, exist_ok=True)
-    r = subprocess.run([exe, "-d"], env=os.environ | env, capture_output=True, text=True)
-    return env if r.returncode == 0 else None
+    pipe, log = r.stdout.split()
+    return {"CUDA_MPS_PIPE_DIRECTORY": pipe, "CUDA_MPS_LOG_DIRECTORY": log}
 
 
 def stop_mps(env: dict[str, str]) -> None:
-    subprocess.run(["nvidia-cuda-mps-control"], input="quit\n", env=os.environ | env, text=True, capture_output=True)
+    "`mps_stop` of scripts/gpu_lib.sh for the daemon `start_mps` started."
+    subprocess.run(["bash", "-c", f'source "{GPU_LIB}" && mps_stop'], env=os.environ | env, capture_output=True)
 
 
 def run_config(args, procs: int, env: dict[str, str], compiled: bool = False) -> dict:

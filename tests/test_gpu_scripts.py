@@ -67,7 +67,7 @@ def test_closed_queue_starts_nothing_new(tmp_path):
 
 
 def test_queue_skips_a_stage_that_would_not_end_before_the_stop(tmp_path):
-    "A DMD run expected to take 20 s is not started 7 s before the stop; a 3-s one is (DMD_S: its expected length)."
+    "A DMD run expected to take 20 s is not started 3 s before the stop; a 2-s one is (DMD_S: its expected length)."
     events, timeline = _run(tmp_path, STAGES="short dmd", SEEDS="1", PARALLEL="1", DMD_S="20")   # stops at +7
     assert "end short 0" in events and "start dmd 0" not in events, events
     assert "dmd seed 0: not started, needs ~20 s, the queue stops sooner" in timeline, timeline
@@ -126,8 +126,8 @@ def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
             stub.write_text(f'#!/bin/bash\necho "$@ $(cat)" >> {tmp_path}/calls\nexit {stub_rc}\n'
                             if stub_rc == 0 else f"#!/bin/bash\nexit {stub_rc}\n")
             stub.chmod(0o755)
-        script = ('source scripts/gpu_lib.sh; mps_start "$1" < /dev/null; echo "rc=$? pipe=${CUDA_MPS_PIPE_DIRECTORY:-}"; '
-                  "mps_stop")
+        script = ('source scripts/gpu_lib.sh; mps_start "$1" < /dev/null; '
+                  'echo "rc=$? pipe=${CUDA_MPS_PIPE_DIRECTORY:-}"; mps_stop')
         env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
         out = subprocess.run(["bash", "-c", script, "_", str(tmp_path / "mps")], cwd=ROOT, capture_output=True,
                              text=True, timeout=30, env=env)
