@@ -1,4 +1,4 @@
-"""The README and BENCHMARKS.md point at files that exist, and the README's included tables match figures/."""
+"""The README, BENCHMARKS.md and TEACHER_FIDELITY.md point at files that exist, and the README's included tables match figures/."""
 import re
 import shutil
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 from rf_nb.reproduce import INCLUDE, sync_readme
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("README.md", "BENCHMARKS.md")
+DOCS = ("README.md", "BENCHMARKS.md", "TEACHER_FIDELITY.md")
 # a path the docs cite as a result: figures/... or bench/results/..., without placeholders (<preset>, X, *)
 CITED = re.compile(r"`((?:figures|bench/results)/[A-Za-z0-9_.\-/]+)`")
 
