@@ -77,6 +77,19 @@ assets_for_queue() {
 }
 export -f assets_for_queue
 
+# lease_copies GROUP DIR : copies of the `small` tables and figures in DIR named for a row-group lease
+# (main_table_small.md -> main_table_small-dmd.md, dmd_small_history.png -> dmd_small-dmd_history.png, ...), the
+# names `rf-nb readme`'s claims overview reads (one column per lease, 13_reproduce). GROUP main or all: nothing.
+lease_copies() {
+  case $1 in main|all) return;; esac
+  local f
+  for f in "$2"/main_table_small.md "$2"/main_table_small.csv "$2"/claims_small.md "$2"/reward_table_small.md \
+           "$2"/strips_small.png "$2"/main_bars_small.png "$2"/*_small_history.png; do
+    [ -f "$f" ] && cp "$f" "$(dirname "$f")/$(basename "$f" | sed "s/_small\([_.]\)/_small-$1\1/")"
+  done
+  return 0
+}
+
 # mps_start DIR : an NVIDIA MPS control daemon (pipe and log folders under DIR) for the processes started after it,
 # so that kernels of different processes run at once instead of time-sliced (`small` kernels are tiny; 10 stage
 # processes share one GPU). Exports the client variables; returns 1, with a line saying so, when it cannot start.

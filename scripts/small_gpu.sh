@@ -87,6 +87,7 @@ reward_bidir dmd_reward_0.1 dmd_reward_0.01 dmd_reward_1 ode_traj100 ode_traj500
 results)
   OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
+  lease_copies "${GROUP:-all}" "$RF_NB_FIGURES"      # e.g. claims_small-dmd.md: this lease's column in the overview
   ;;
 all)
   # the same work as assets, stage1, stage2 and results, overlapped: once the assets exist, the world and teacher
@@ -124,6 +125,7 @@ reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd
   echo "queue done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
   OMP_NUM_THREADS=8 rp --stages reward_summary,results --seeds "$SEEDS"
   cat "$RF_NB_FIGURES/main_table_small.md" "$RF_NB_FIGURES/claims_small.md"
+  lease_copies "${GROUP:-all}" "$RF_NB_FIGURES"      # e.g. claims_small-dmd.md: this lease's column in the overview
   echo "all done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
   mps_stop
   touch "$ROOT/all.done"

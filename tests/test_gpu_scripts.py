@@ -137,3 +137,19 @@ def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
     assert (tmp_path / "calls").read_text().splitlines() == ["-d ", " quit"]   # started, then told to quit
     assert "rc=1 pipe=\n" in run(None) and "not found" in run(None)
     assert "rc=1 pipe=\n" in run(3) and "did not start" in run(3)
+
+
+def test_lease_copies_names_a_groups_files_for_the_overview(tmp_path):
+    "lease_copies: GROUP=dmd gets *_small-dmd.* copies of the tables and histories; GROUP=main changes nothing."
+    names = ["main_table_small.md", "main_table_small.csv", "claims_small.md", "reward_table_small.md",
+             "dmd_reward_0.1_small_history.png", "reward_small_samples.png", "teacher_samples_small.png"]
+    for n in names:
+        (tmp_path / n).write_text(n)
+    run = lambda group: subprocess.run(["bash", "-c", 'source scripts/gpu_lib.sh; lease_copies "$1" "$2"', "_", group,
+                                        str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert run("main").returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
+    assert run("dmd").returncode == 0
+    new = sorted(set(p.name for p in tmp_path.iterdir()) - set(names))
+    assert new == ["claims_small-dmd.md", "dmd_reward_0.1_small-dmd_history.png", "main_table_small-dmd.csv",
+                   "main_table_small-dmd.md", "reward_table_small-dmd.md"], new
+    assert (tmp_path / "claims_small-dmd.md").read_text() == "claims_small.md"
