@@ -92,18 +92,21 @@ lease_copies() {
 
 # mps_start DIR : an NVIDIA MPS control daemon (pipe and log folders under DIR) for the processes started after it,
 # so that kernels of different processes run at once instead of time-sliced (`small` kernels are tiny; 10 stage
-# processes share one GPU). Exports the client variables; returns 1, with a line saying so, when it cannot start.
+# processes share one GPU). A client probe (MPS_PROBE, default: a CUDA op in torch) must pass through the daemon,
+# else it is quit again. Exports the client variables; returns 1, with a line saying so, when it cannot start.
 # mps_stop : quits the daemon mps_start started. `bench/gpu_share.py --mps` measures what it changes.
 mps_start() {
   command -v nvidia-cuda-mps-control > /dev/null ||
     { echo "MPS: nvidia-cuda-mps-control not found; time-sliced"; return 1; }
   mkdir -p "$1/pipe" "$1/log"
-  if CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log nvidia-cuda-mps-control -d; then
-    export CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log
-    echo "MPS: daemon started ($1)"
-  else
-    echo "MPS: the daemon did not start; time-sliced"; return 1
+  CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log nvidia-cuda-mps-control -d ||
+    { echo "MPS: the daemon did not start; time-sliced"; return 1; }
+  export CUDA_MPS_PIPE_DIRECTORY=$1/pipe CUDA_MPS_LOG_DIRECTORY=$1/log
+  if ! timeout 120 bash -c "${MPS_PROBE:-python3 -c 'import torch; torch.ones(1, device=\"cuda\").sum().item()'}"; then
+    mps_stop; unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+    echo "MPS: a CUDA client failed through the daemon; quit it, time-sliced"; return 1
   fi
+  echo "MPS: daemon started ($1)"
 }
 mps_stop() { [ -z "${CUDA_MPS_PIPE_DIRECTORY:-}" ] || echo quit | nvidia-cuda-mps-control; }
 

@@ -118,7 +118,7 @@ def test_all_trains_the_video_reward_only_for_its_stage():
 
 def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
     "mps_start: with a stub nvidia-cuda-mps-control the clients get its folders; without one, or if it fails, none."
-    def run(stub_rc):
+    def run(stub_rc, probe="true"):
         bin_dir = tmp_path / f"bin{stub_rc}"
         bin_dir.mkdir(exist_ok=True)
         if stub_rc is not None:
@@ -128,7 +128,7 @@ def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
             stub.chmod(0o755)
         script = ('source scripts/gpu_lib.sh; mps_start "$1" < /dev/null; '
                   'echo "rc=$? pipe=${CUDA_MPS_PIPE_DIRECTORY:-}"; mps_stop')
-        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+        env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "MPS_PROBE": probe}
         out = subprocess.run(["bash", "-c", script, "_", str(tmp_path / "mps")], cwd=ROOT, capture_output=True,
                              text=True, timeout=30, env=env)
         return out.stdout
@@ -137,6 +137,10 @@ def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
     assert (tmp_path / "calls").read_text().splitlines() == ["-d ", " quit"]   # started, then told to quit
     assert "rc=1 pipe=\n" in run(None) and "not found" in run(None)
     assert "rc=1 pipe=\n" in run(3) and "did not start" in run(3)
+    (tmp_path / "calls").unlink()
+    failed_client = run(0, probe="false")                 # the daemon starts but a CUDA client fails through it
+    assert "rc=1 pipe=\n" in failed_client and "client failed" in failed_client, failed_client
+    assert (tmp_path / "calls").read_text().splitlines() == ["-d ", " quit"]   # quit at once, not left running
 
 
 def test_lease_copies_names_a_groups_files_for_the_overview(tmp_path):
