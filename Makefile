@@ -38,7 +38,7 @@ export: setup
 	$(BIN)/nbdev_export && $(BIN)/nbdev_clean
 
 test: check
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=10 tests   # the ten slowest tests listed: CI should stay under ~20 min
 
 # On the GPU machine: the same tests plus the cells and tests flagged `gpu`.
 gpu-test:
