@@ -16,6 +16,31 @@ pack_results() {
   echo "packed $(du -h "${tgz%.tgz}"*.tgz | cut -f1 | tr '\n' ' ')"
 }
 
+# ensure_wheels [WHEELS] : the repository and SITE (default /tmp/site) on PYTHONPATH, and rf_nb, papermill and
+# diffusers importable there; when they are not, the carried wheels (WHEELS, default .whl-small, made here by
+# scripts/device_wheels.sh) are installed into SITE first. Returns 1 with a one-line error naming the fix when they
+# still do not import. On 2026-12-06 a lease call that forgot the install line lost 420 s of device time: three
+# assets trained (python3 -m found rf_nb in the working folder), then the teacher and every queued stage failed.
+ensure_wheels() {
+  local wheels=${1:-${WHEELS:-.whl-small}} site=${SITE:-/tmp/site} root check='import rf_nb, papermill, diffusers'
+  root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  case ":${PYTHONPATH:-}:" in *":$site:"*) ;; *) export PYTHONPATH=$site:$root${PYTHONPATH:+:$PYTHONPATH};; esac
+  (cd / && python3 -c "$check") > /dev/null 2>&1 && return 0
+  ls "$wheels"/*.whl > /dev/null 2>&1 &&
+    python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$wheels"/*.whl > /dev/null 2>&1
+  (cd / && python3 -c "$check") > /dev/null 2>&1 && return 0
+  echo "error: rf_nb, papermill or diffusers does not import, and $wheels/ has no wheels for them: run" \
+    "'bash scripts/device_wheels.sh' on the project machine and pass carry [\"$wheels\"] to the device call" >&2
+  return 1
+}
+
+# missing_assets "TRAIN" : the assets of TRAIN (teacher perception reward reward_video) with no
+# $RF_NB_ASSETS/<name>_small.safetensors, one per line; `all` stops before its queue when one failed to train.
+missing_assets() {
+  local a
+  for a in $1; do [ -f "$RF_NB_ASSETS/${a}_small.safetensors" ] || echo "$a"; done
+}
+
 # followed CMD... : run CMD with its whole output in a file under $RF_NB_RUNS/logs (or /tmp), then print the lines a
 # person follows ([run ]/[done] lines and errors); returns CMD's status. Not `CMD | grep`: on 2026-12-05 a stage
 # whose notebook had finished never returned that way (a child process it left behind most likely kept the pipe

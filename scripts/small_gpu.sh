@@ -2,7 +2,7 @@
 # The `small` preset (64x64, 21 frames, a 17M-parameter teacher) end to end on one GPU, in phases that each fit one
 # device call (<= 10 min). State lives under /tmp/rf_small (kept while the machine stays warm between calls); every
 # phase packs what a person reads (figures, metrics, histories, executed notebooks, logs) into $OUT/small.tgz.
-# Usage on the GPU machine (wheels installed, see README "GPU"):
+# On the GPU machine (carry .whl-small: each phase but `wait` installs it when needed, ensure_wheels):
 #   bash scripts/small_gpu.sh assets            # perception model, image + video world rewards, teacher, side by side
 #   bash scripts/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
 #   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
@@ -39,6 +39,7 @@ TRAIN_GIVEN=${TRAIN+yes}                 # `all` trims the default list to its q
 TRAIN=${TRAIN:-"teacher perception reward reward_video"}
 missing() { case " $TRAIN " in *" $1 "*) [ ! -f "$RF_NB_ASSETS/$1_small.safetensors" ];; *) false;; esac; }
 source "$(dirname "$0")/gpu_lib.sh"
+case $PHASE in wait) ;; *) ensure_wheels || exit 2;; esac     # the wheels of .whl-small (WHEELS), once per machine
 pack() { pack_results "$OUT/small.tgz" "$RF_NB_FIGURES" "$RF_NB_RUNS" "$RF_NB_ASSETS"; }
 trap pack EXIT
 trap 'pack; exit 143' TERM
@@ -114,6 +115,12 @@ reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd
   echo "assets to train when missing: $TRAIN" >> "$log/timeline.txt"
   TRAIN=$TRAIN bash "$0" assets
   echo "assets done at +$(( $(date +%s) - t0 )) s" | tee -a "$log/timeline.txt"
+  failed=$(missing_assets "$TRAIN" | tr '\n' ' ')
+  if [ -n "$failed" ]; then
+    echo "all: stopped before the queue: no trained $failed(logs: $log/teacher_train.log, perception.log," \
+      "reward_image.log, reward_video.log)" | tee -a "$log/timeline.txt"
+    mps_stop; touch "$ROOT/all.done"; exit 1
+  fi
   mkdir -p "$log/queue"; touch "$log/queue/trajectories-0"
   OMP_NUM_THREADS=2 rp --stages world > "$log/world.log" 2>&1 & checks=$!
   OMP_NUM_THREADS=2 rp --stages teacher > "$log/teacher.log" 2>&1 & checks="$checks $!"

@@ -157,3 +157,45 @@ def test_lease_copies_names_a_groups_files_for_the_overview(tmp_path):
     assert new == ["claims_small-dmd.md", "dmd_reward_0.1_small-dmd_history.png", "main_table_small-dmd.csv",
                    "main_table_small-dmd.md", "reward_table_small-dmd.md"], new
     assert (tmp_path / "claims_small-dmd.md").read_text() == "claims_small.md"
+
+
+def _python_stub(tmp_path):
+    "A `python3` on PATH: `-m pip` records its arguments and marks the wheels installed; `-c` imports only after that."
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    stub = bin_dir / "python3"
+    stub.write_text(f'#!/bin/bash\nif [ "$1" = -m ]; then echo "$@" >> {tmp_path}/pip; touch {tmp_path}/installed; '
+                    f'exit 0; fi\n[ -f {tmp_path}/installed ]\n')
+    stub.chmod(0o755)
+    return {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "SITE": str(tmp_path / "site")}
+
+
+def test_ensure_wheels_installs_the_carried_wheels_once_or_names_the_fix(tmp_path):
+    "ensure_wheels: missing imports -> the carried wheels go into SITE, on PYTHONPATH; no wheels -> one-line error."
+    env = _python_stub(tmp_path)
+    script = 'source scripts/gpu_lib.sh; ensure_wheels "$1"; echo "rc=$? path=$PYTHONPATH"'
+    run = lambda wheels: subprocess.run(["bash", "-c", script, "_", str(wheels)], cwd=ROOT, capture_output=True,
+                                        text=True, timeout=30, env=env)
+    empty = tmp_path / "no_wheels"
+    empty.mkdir()
+    out = run(empty)                                      # nothing to install: the error names the fix
+    assert "rc=1" in out.stdout and "scripts/device_wheels.sh" in out.stderr and len(out.stderr.splitlines()) == 1
+    assert not (tmp_path / "pip").exists()
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "papermill-2.6.0-py3-none-any.whl").write_text("")
+    out = run(wheels)
+    assert f"rc=0 path={tmp_path}/site:{ROOT}" in out.stdout, out.stdout + out.stderr
+    assert f"--target {tmp_path}/site {wheels}/papermill-2.6.0-py3-none-any.whl" in (tmp_path / "pip").read_text()
+    assert "rc=0" in run(wheels).stdout and len((tmp_path / "pip").read_text().splitlines()) == 1   # installed once
+
+
+def test_missing_assets_lists_the_ones_that_did_not_train(tmp_path):
+    "missing_assets: `all` stops before its queue when a listed asset has no weights (2026-12-06: the teacher)."
+    (tmp_path / "perception_small.safetensors").write_text("")
+    (tmp_path / "reward_small.safetensors").write_text("")
+    out = subprocess.run(["bash", "-c", 'source scripts/gpu_lib.sh; missing_assets "$1"', "_",
+                          "teacher perception reward reward_video"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=30, env={"PATH": "/usr/bin:/bin", "RF_NB_ASSETS": str(tmp_path)})
+    assert out.returncode == 0 and out.stdout.split() == ["teacher", "reward_video"], out.stdout + out.stderr
+    assert subprocess.run(["bash", "-n", "scripts/small_gpu.sh"], cwd=ROOT).returncode == 0
