@@ -284,7 +284,7 @@ def claim_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
     return {m[1]: (m["paper"].strip(), m["verdict"].strip()) for m in rows if m}
 
 
-SMALL_LEASES = ("small", "small-dmd", "small-ablations")   # one GPU lease per group of `small` rows (scripts/small_gpu.sh)
+SMALL_LEASES = ("small", "small-dmd", "small-ablations", "small-variants")   # one GPU lease per row group (scripts/small_gpu.sh)
 
 
 def column_label(name: str) -> str:

@@ -74,12 +74,13 @@ wait_for_file() { while [ ! -f "$1" ] && [ -f "$2" ] && [ ! -f "$RF_NB_RUNS/logs
 export -f wait_for_inputs wait_for_file
 
 # expected_stage_s STAGE : seconds one `small` run of STAGE takes while ~10 share an H100 (2026-12-06, BENCHMARKS.md:
-# DMD and reward + DMD 698-787 s, ODE 175-195 s, reward runs 188-225 s); DMD_S, ODE_S, STAGE_S override them.
+# DMD and reward + DMD 698-787 s time-sliced; ODE-type 175-195 s beside 3-6 other processes, 205-280 s beside 9 under
+# MPS; reward runs 178-225 s, Q1 280 s); DMD_S, ODE_S, STAGE_S override them.
 expected_stage_s() {
   case $1 in
     dmd*) echo "${DMD_S:-700}";;
-    ode*) echo "${ODE_S:-175}";;
-    *) echo "${STAGE_S:-190}";;
+    ode*) echo "${ODE_S:-240}";;
+    *) echo "${STAGE_S:-220}";;
   esac
 }
 # fits_before_deadline STAGE : true when STAGE, started now, should end before the queue stops at
