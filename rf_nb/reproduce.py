@@ -20,10 +20,11 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
 
 # %% auto #0
 __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
-           'CLAIM_ROW', 'SEEDS_PER_ROW', 'SMALL_LEASES', 'INCLUDE', 'Stage', 'default_stages', 'stage2_stages',
-           'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done',
-           'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list', 'reproduce', 'claim_verdicts',
-           'column_label', 'claims_overview', 'write_claims_overview', 'build_parser', 'sync_readme', 'main']
+           'CLAIM_ROW', 'SEEDS_PER_ROW', 'SMALL_LEASES', 'RESULT_DOCS', 'INCLUDE', 'Stage', 'default_stages',
+           'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir',
+           'is_done', 'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list', 'reproduce',
+           'claim_verdicts', 'column_label', 'claims_overview', 'write_claims_overview', 'build_parser', 'sync_readme',
+           'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -343,12 +344,16 @@ def build_parser() -> argparse.ArgumentParser:
     rd = sub.add_parser("readme", help="write figures/claims_overview.md, then paste the tables in figures/ "
                         "into the README's include markers")
     rd.add_argument("--readme", default="README.md")
+    rd.add_argument("--docs", nargs="*", default=list(RESULT_DOCS), metavar="DOC",
+                    help="documents beside the README whose include markers are filled too (missing ones skipped)")
     c = sub.add_parser("config", help="print the resolved config as JSON")
     c.add_argument("--preset", default="tiny")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     return p
 
 
+# the per-run `small` results live beside the README (their include markers are filled by `rf-nb readme` too)
+RESULT_DOCS = ("RESULTS_SMALL.md",)
 INCLUDE = re.compile(r"(<!-- include (?P<path>[^ ]+) -->\n)(?P<body>.*?)(<!-- end include -->)", re.S)
 
 
@@ -386,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "readme":
             overview = write_claims_overview(Path(args.readme).parent)
             print("claims overview:", overview or "no claims files")
-            print("included:", ", ".join(sync_readme(args.readme)) or "nothing")
+            docs = [Path(args.readme), *(Path(args.readme).parent / d for d in args.docs)]
+            included = [p for doc in docs if doc.is_file() for p in sync_readme(doc)]
+            print("included:", ", ".join(included) or "nothing")
             return 0
         stages = args.stages.split(",") if args.stages else None
         reproduce(args.preset, args.seeds, stages, overrides, args.figures_dir, args.force)

@@ -1,12 +1,14 @@
-"""The README, BENCHMARKS.md and TEACHER_FIDELITY.md point at files that exist, and the README's included tables match figures/."""
+"""The README and the other docs point at files that exist, and the tables they include match figures/."""
 import re
 import shutil
 from pathlib import Path
 
-from rf_nb.reproduce import INCLUDE, sync_readme
+import pytest
+
+from rf_nb.reproduce import INCLUDE, RESULT_DOCS, sync_readme
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("README.md", "BENCHMARKS.md", "TEACHER_FIDELITY.md")
+DOCS = ("README.md", "BENCHMARKS.md", "TEACHER_FIDELITY.md", "RESULTS_SMALL.md")
 # a path the docs cite as a result: figures/... or bench/results/..., without placeholders (<preset>, X, *)
 CITED = re.compile(r"`((?:figures|bench/results)/[A-Za-z0-9_.\-/]+)`")
 
@@ -26,15 +28,28 @@ def test_cited_paths_finds_paths_and_skips_prose():
     assert cited_paths(text) == {"figures/a.md", "bench/results/x_2026.json"}
 
 
-def test_readme_tables_match_figures(tmp_path):
-    "`rf-nb readme` on a copy changes nothing: every included table is the current figures/ file."
+@pytest.mark.parametrize("doc", ["README.md", *RESULT_DOCS])
+def test_included_tables_match_figures(tmp_path, doc):
+    "`rf-nb readme` on a copy changes nothing: every table between include markers is the current figures/ file."
     shutil.copytree(ROOT / "figures", tmp_path / "figures")
-    readme = tmp_path / "README.md"
-    readme.write_text((ROOT / "README.md").read_text(encoding="utf-8"), encoding="utf-8")
-    included = sync_readme(readme)
-    assert len(included) == len(INCLUDE.findall(readme.read_text(encoding="utf-8"))) > 0
-    assert readme.read_text(encoding="utf-8") == (ROOT / "README.md").read_text(encoding="utf-8"), \
-        "README tables differ from figures/: run `rf-nb readme` and commit"
+    copy = tmp_path / doc
+    copy.write_text((ROOT / doc).read_text(encoding="utf-8"), encoding="utf-8")
+    included = sync_readme(copy)
+    assert len(included) == len(INCLUDE.findall(copy.read_text(encoding="utf-8"))) > 0
+    assert copy.read_text(encoding="utf-8") == (ROOT / doc).read_text(encoding="utf-8"), \
+        f"{doc}'s tables differ from figures/: run `rf-nb readme` and commit"
+
+
+def test_readme_command_fills_every_results_doc(tmp_path):
+    "`rf-nb readme` fills the include markers of the README and of each RESULT_DOCS file beside it."
+    from rf_nb.reproduce import main
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "t.md").write_text("| new |\n")
+    for doc in ("README.md", *RESULT_DOCS):
+        (tmp_path / doc).write_text("<!-- include figures/t.md -->\nold\n<!-- end include -->\n")
+    assert main(["readme", "--readme", str(tmp_path / "README.md")]) == 0
+    for doc in ("README.md", *RESULT_DOCS):
+        assert (tmp_path / doc).read_text() == "<!-- include figures/t.md -->\n| new |\n<!-- end include -->\n", doc
 
 
 def test_claims_overview_is_current():
