@@ -43,14 +43,14 @@ def wait_for_all(barrier: Path | None, seed: int, procs: int, timeout_s: float =
         time.sleep(0.05)
 
 
-def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: Path | None = None,
-           procs: int = 1, compiled: bool = False, backend: str = "inductor") -> dict:
-    """Steps/s of DMD trainer steps in this process (random-weight models of `preset`), timed after all workers warm
-    up. `compiled`: the student's per-block step (`compile_block_step`) and the critic's and teacher's transformers
-    (`torch.compile`, as the teacher's training does) are compiled with `backend`; compiling happens in the warm-up."""
+def dmd_setup(preset: str, seed: int = 0, compiled: bool = False, backend: str = "inductor"):
+    """The DMD stage's models, optimizers and objective for `preset` (random weights, the real sizes): returns
+    (device, generator_every, step), where step(i, mark=None) runs trainer step i (objective under bf16 autocast on
+    CUDA, backward, AdamW on student and critic) and calls mark(phase) after its losses, backward and optimizer.
+    `compiled`: the student's per-block step (`compile_block_step`) and the critic's and teacher's transformers
+    (`torch.compile`, as the teacher's training does) are compiled with `backend` at their first call."""
     from rf_nb.objectives import DistributionMatching, make_critic, make_student, train_prompts
     from rf_nb.teacher import build_teacher
-    t_build = time.perf_counter()
     torch.manual_seed(seed)
     cfg = load_preset(preset, {"seed": seed})
     device = pick_device(cfg.device)
@@ -68,20 +68,33 @@ def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: P
     models = {"student": student, "critic": critic, "teacher": teacher}
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda")
 
-    def step(i: int) -> None:
+    def step(i: int, mark=None) -> None:
+        mark = mark or (lambda phase: None)
         batch = {"prompt": [prompts[(i * batch_size + j) % len(prompts)] for j in range(batch_size)]}
         with autocast:
             losses, _ = objective(batch, models, i)
+        mark("losses")
         sum(losses.values()).backward()
+        mark("backward")
         for opt in opts:
             opt.step()
             opt.zero_grad(set_to_none=True)
+        mark("optimizer")
+
+    return device, cfg.dmd.generator_every, step
+
+
+def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: Path | None = None,
+           procs: int = 1, compiled: bool = False, backend: str = "inductor") -> dict:
+    """Steps/s of DMD trainer steps in this process (random-weight models of `preset`, `dmd_setup`), timed after all
+    workers warm up; compiling (`compiled`) happens in the warm-up."""
+    t_build = time.perf_counter()
+    device, every, step = dmd_setup(preset, seed, compiled, backend)
 
     def sync() -> None:
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    every = cfg.dmd.generator_every
     for i in range(warmup_steps):
         step(i)
     sync()

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Issue 9 levers on one GPU, one call (see BENCHMARKS.md "Levers of 2026-12-01"): the attention kernels alone, then
-# the ODE step with every / no / half of the blocks checkpointed, each run writing its own JSON + log under $OUT.
+# the ODE step with every / no / half of the blocks checkpointed, each run writing its own JSON + log under $OUT;
+# also the `small` DMD step's phases (bench/dmd_step.py) and 10 compiled DMD processes (bench/gpu_share.py).
 #   bash scripts/levers_gpu.sh [RUNS...]      (default: the ODE-step runs; the names are in the case below)
 # Everything is also packed into $OUT/levers.tgz (the device tool returns at most 8 files per call).
 set -uo pipefail
@@ -16,6 +17,12 @@ bench() {   # bench NAME ARGS... : one wan_scale.py run into $OUT/NAME.json and 
   python3 bench/wan_scale.py "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 || echo "   $name failed (see log)"
   tail -1 "$OUT/$name.log"
 }
+script() {  # script NAME ARGS... : python3 ARGS (another bench/ script) with --out $OUT/NAME.json, log $OUT/NAME.log
+  local name=$1; shift
+  echo "== $name: $*"
+  python3 "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 || echo "   $name failed (see log)"
+  tail -3 "$OUT/$name.log"
+}
 for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
   case $r in
     attention) bench attention attention ;;
@@ -28,6 +35,10 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
     traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
     traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;
+    # the `small` DMD step (the cost of the small leases): its phases, eager and compiled, and 10 processes compiled
+    dmd_step)  script dmd_step bench/dmd_step.py --preset small --steps 25 ;;
+    dmd_step_compiled) script dmd_step_compiled bench/dmd_step.py --preset small --steps 25 --warmup 10 --compiled ;;
+    share_compiled) script share_compiled bench/gpu_share.py --procs 1,10 --seconds 30 --mps --models compiled ;;
     *) echo "unknown run $r" ;;
   esac
 done; done

@@ -41,3 +41,19 @@ def test_gpu_share_bench_dry(tmp_path):
     for run in (eager, compiled):
         (w,) = run["workers"]
         assert w["steps"] % 5 == 0 and w["steps"] > 0 and w["steps_per_s"] == run["total_steps_per_s"] > 0
+
+
+def test_dmd_step_profile_times_every_phase_of_both_step_kinds(tmp_path):
+    """bench/dmd_step.py (issue 9): the phases of DMD's critic-only and generator steps, timed around the library's
+    own functions; the generator loss (teacher and critic forwards) only in generator steps; the wrappers removed."""
+    out = tmp_path / "dmd.json"
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "dmd_step.py"), "--preset", "tiny", "--steps", "5",
+                        "--warmup", "0", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert (r["critic_only"]["steps"], r["generator"]["steps"]) == (4, 1)
+    base = {"rollout", "critic_loss", "other", "backward", "optimizer"}
+    assert set(r["critic_only"]["median_s"]) == base
+    assert set(r["generator"]["median_s"]) == base | {"generator_loss"}
+    assert all(v > 0 for kind in ("critic_only", "generator") for v in r[kind]["median_s"].values())
+    assert abs(sum(r["per_cycle"]["share"].values()) - 1) < 0.01 and r["per_cycle"]["generator_every"] == 5
