@@ -27,7 +27,8 @@ ensure_wheels() {
   case ":${PYTHONPATH:-}:" in *":$site:"*) ;; *) export PYTHONPATH=$site:$root${PYTHONPATH:+:$PYTHONPATH};; esac
   (cd / && python3 -c "$check") > /dev/null 2>&1 && return 0
   ls "$wheels"/*.whl > /dev/null 2>&1 &&
-    python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$wheels"/*.whl > /dev/null 2>&1
+    python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target "$site" "$wheels"/*.whl \
+      > /dev/null 2>&1
   (cd / && python3 -c "$check") > /dev/null 2>&1 && return 0
   echo "error: rf_nb, papermill or diffusers does not import, and $wheels/ has no wheels for them: run" \
     "'bash scripts/device_wheels.sh' on the project machine and pass carry [\"$wheels\"] to the device call" >&2
