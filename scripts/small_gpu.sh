@@ -62,7 +62,10 @@ timed() {
 }
 case $PHASE in
 assets)
-  # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores
+  # rendering is CPU work (64x64x21 clips, ~60/s per process): the four trainings share 16 cores. The video reward
+  # was the last asset (381-434 s; 2026-12-06: ~240 s before its 142 s of training, mostly rendering its 10,600
+  # pairs in 2 processes) while the teacher's 6 render processes end after ~100 s: VIDEO_WORKERS (default 5, was 2)
+  # render the pairs, predicted ~100 s of rendering and ~270 s in all (not measured yet)
   missing teacher && timed teacher python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
     --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_STEPS:+--set train.teacher.steps=$TEACHER_STEPS} \
     ${TEACHER_SET:-} $ABS_SET > "$log/teacher_train.log" 2>&1 &
@@ -70,7 +73,8 @@ assets)
     > "$log/perception.log" 2>&1 &
   missing reward && timed reward python3 -m rf_nb.rewards --preset small --pairs 10000 --steps 3000 --batch 128 --workers 2 --device cuda \
     > "$log/reward_image.log" 2>&1 &
-  missing reward_video && timed reward_video python3 -m rf_nb.rewards --preset small --video --pairs 10000 --steps 2000 --batch 64 --workers 2 --device cuda \
+  missing reward_video && timed reward_video python3 -m rf_nb.rewards --preset small --video --pairs 10000 --steps 2000 --batch 64 \
+    --workers "${VIDEO_WORKERS:-5}" --device cuda \
     > "$log/reward_video.log" 2>&1 &
   wait
   ls -la "$RF_NB_ASSETS"; tail -n 3 "$log"/*.log 2>/dev/null; tail -n 30 "$log/teacher_train.log" 2>/dev/null
