@@ -20,13 +20,14 @@
 # of batch 64), TEACHER_STEPS (a fixed schedule instead of one fitted to the budget, which then only caps it: the
 # same recipe in every lease, e.g. 767, the 2026-12-06 teacher's fitted length), TRAIN (assets to train when
 # missing, default "teacher perception reward reward_video"; `all` leaves the video reward out of the default when
-# its queue has no reward_video stage), EVAL_PROMPTS (held-out prompts per evaluation, default 32), ABS_POS
-# (model.abs_pos of every model: grid | factorised), STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows:
-# main = C1-C3, dmd = C4, ablations = C5 and Q1-Q3, variants = C2 and C3 at lr 5e-6, Q2 and all frames, all = every
-# row, more than one lease holds on an H100), QUEUE and PARALLEL (the stages of `all`'s queue, default from GROUP,
-# and how many run at once, default 10), MPS (1, the default: `all` runs its processes under an NVIDIA MPS daemon,
-# mps_start in gpu_lib.sh, 1.6x the DMD steps/s of 10 time-sliced processes on an H100, BENCHMARKS.md; 0:
-# time-sliced). Trained weights found in .assets-small/ (a carried folder) are used instead of training them again.
+# its queue has no reward_video stage), VIDEO_WORKERS (render processes of the video reward, default 5),
+# EVAL_PROMPTS (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid |
+# factorised), STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows: main = C1-C3, dmd = C4, ablations = C5
+# and Q1-Q3, variants = C2 and C3 at lr 5e-6, Q2 and all frames, all = every row, more than one lease holds on an
+# H100), QUEUE and PARALLEL (the stages of `all`'s queue, default from GROUP, and how many run at once, default 10),
+# MPS (1, the default: `all` runs its processes under an NVIDIA MPS daemon, mps_start in gpu_lib.sh, 1.6x the DMD
+# steps/s of 10 time-sliced processes on an H100, BENCHMARKS.md; 0: time-sliced). Trained weights found in
+# .assets-small/ (a carried folder) are used instead of training them again.
 set -u
 PHASE=${1:?phase: assets | stage1 | stage2 | results | all | start | wait}
 SEEDS=${SEEDS:-3}
