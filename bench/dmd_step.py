@@ -5,14 +5,16 @@ DMD is the cost of the `small` leases (a DMD-type run took ~780 s of a 25-minute
 BENCHMARKS.md): this says which part of its step a lever should go after.
 
     python bench/dmd_step.py --preset small --steps 25 --out $OUT/dmd_step.json              # one GPU
-    python bench/dmd_step.py --preset tiny --steps 10 --out bench/results/dmd_step_tiny_cpu.json   # the CPU
+    python bench/dmd_step.py --preset tiny --steps 20 --out bench/results/dmd_step_tiny_cpu.json   # the CPU
+    python bench/dmd_step.py --preset tiny --steps 20 --critic-rollouts per_cycle --out ...       # batched rollouts
 
 One process, the models of `bench/gpu_share.py`'s `dmd_setup` (the DMD stage's student, critic and teacher, random
 weights, bf16 autocast on CUDA, AdamW). The phases are timed by wrapping `rf_nb.objectives`' `student_latents`,
 `dmd_critic_loss` and `dmd_generator_loss` (the functions `DistributionMatching` calls) with a device
 synchronisation on each side, so the library's own code runs; what is left of the objective's time (text encoding)
-is `other`. Medians over the timed steps of each kind, after `--warmup` steps. The synchronisations cost a little
-overlap, so the phases add up to slightly more than an unwrapped step (`bench/gpu_share.py` times those).
+is `other`. Means over the timed steps of each kind, after `--warmup` steps (means, not medians: under
+`--critic-rollouts per_cycle` only the first critic-only step of a cycle rolls out). The synchronisations cost a
+little overlap, so the phases add up to slightly more than an unwrapped step (`bench/gpu_share.py` times those).
 """
 from __future__ import annotations
 
@@ -67,10 +69,11 @@ class PhaseClock:
         return timed
 
 
-def profile(preset: str, steps: int, warmup: int, seed: int = 0, compiled: bool = False) -> dict:
-    "Median seconds per phase for critic-only and generator steps (`steps` timed trainer steps after `warmup`)."
+def profile(preset: str, steps: int, warmup: int, seed: int = 0, compiled: bool = False,
+            critic_rollouts: str = "per_step") -> dict:
+    "Mean seconds per phase for critic-only and generator steps (`steps` timed trainer steps after `warmup`)."
     import rf_nb.objectives as objectives
-    device, every, step = dmd_setup(preset, seed, compiled)
+    device, every, step = dmd_setup(preset, seed, compiled, critic_rollouts=critic_rollouts)
     clock = PhaseClock(device)
     originals = {name: getattr(objectives, name) for name in WRAPPED}
     for name, fn in originals.items():
@@ -91,14 +94,14 @@ def profile(preset: str, steps: int, warmup: int, seed: int = 0, compiled: bool 
         if not rows:
             continue
         phases = sorted({k for r in rows for k in r})
-        med = {k: round(statistics.median(r.get(k, 0.0) for r in rows), 4) for k in phases}
-        out[kind] = {"steps": len(rows), "median_s": med, "total_s": round(sum(med.values()), 4)}
+        mean = {k: round(statistics.fmean(r.get(k, 0.0) for r in rows), 4) for k in phases}
+        out[kind] = {"steps": len(rows), "mean_s": mean, "total_s": round(sum(mean.values()), 4)}
     if all(k in out for k in runs):       # one generator cycle: (every - 1) critic-only steps and one generator step
         cycle = (every - 1) * out["critic_only"]["total_s"] + out["generator"]["total_s"]
         out["per_cycle"] = {"generator_every": every, "seconds": round(cycle, 4),
-                            "share": {k: round(((every - 1) * out["critic_only"]["median_s"].get(k, 0.0)
-                                                + out["generator"]["median_s"].get(k, 0.0)) / cycle, 3)
-                                      for k in out["generator"]["median_s"]}}
+                            "share": {k: round(((every - 1) * out["critic_only"]["mean_s"].get(k, 0.0)
+                                                + out["generator"]["mean_s"].get(k, 0.0)) / cycle, 3)
+                                      for k in out["generator"]["mean_s"]}}
     return out
 
 
@@ -109,12 +112,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--compiled", action="store_true", help="compile the block step, critic and teacher first")
+    p.add_argument("--critic-rollouts", default="per_step", choices=["per_step", "per_cycle"],
+                   help="dmd.critic_rollouts: one rollout per critic-only step, or one batched per cycle")
     p.add_argument("--out", default="dmd_step.json")
     args = p.parse_args(argv)
     record = {"command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"), "preset": args.preset,
               "torch": torch.__version__, "threads": torch.get_num_threads(),
               "gpu": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-              **profile(args.preset, args.steps, args.warmup, args.seed, args.compiled)}
+              "critic_rollouts": args.critic_rollouts,
+              **profile(args.preset, args.steps, args.warmup, args.seed, args.compiled, args.critic_rollouts)}
     with atomic_path(Path(args.out)) as tmp:
         Path(tmp).write_text(json.dumps(record, indent=1))
     print(json.dumps({k: record[k] for k in record if k in ("critic_only", "generator", "per_cycle")}, indent=1))

@@ -43,16 +43,18 @@ def wait_for_all(barrier: Path | None, seed: int, procs: int, timeout_s: float =
         time.sleep(0.05)
 
 
-def dmd_setup(preset: str, seed: int = 0, compiled: bool = False, backend: str = "inductor"):
+def dmd_setup(preset: str, seed: int = 0, compiled: bool = False, backend: str = "inductor",
+              critic_rollouts: str = "per_step"):
     """The DMD stage's models, optimizers and objective for `preset` (random weights, the real sizes): returns
     (device, generator_every, step), where step(i, mark=None) runs trainer step i (objective under bf16 autocast on
     CUDA, backward, AdamW on student and critic) and calls mark(phase) after its losses, backward and optimizer.
     `compiled`: the student's per-block step (`compile_block_step`) and the critic's and teacher's transformers
-    (`torch.compile`, as the teacher's training does) are compiled with `backend` at their first call."""
+    (`torch.compile`, as the teacher's training does) are compiled with `backend` at their first call.
+    `critic_rollouts`: `dmd.critic_rollouts` ('per_cycle': one batched rollout per cycle's critic-only steps)."""
     from rf_nb.objectives import DistributionMatching, make_critic, make_student, train_prompts
     from rf_nb.teacher import build_teacher
     torch.manual_seed(seed)
-    cfg = load_preset(preset, {"seed": seed})
+    cfg = load_preset(preset, {"seed": seed, "dmd.critic_rollouts": critic_rollouts})
     device = pick_device(cfg.device)
     teacher = build_teacher(cfg).to(device).requires_grad_(False).eval()
     student, critic = make_student(teacher, cfg), make_critic(teacher)
@@ -62,9 +64,9 @@ def dmd_setup(preset: str, seed: int = 0, compiled: bool = False, backend: str =
         critic.transformer.compile(backend=backend)
         teacher.transformer.compile(backend=backend)
     opts = [torch.optim.AdamW(m.transformer.parameters(), lr=1e-6, betas=(0.0, 0.999)) for m in (student, critic)]
-    objective = DistributionMatching(cfg, generator=torch.Generator(device).manual_seed(seed))
     batch_size = cfg.train["dmd"].batch_size
     prompts = train_prompts(cfg, "dmd")
+    objective = DistributionMatching(cfg, generator=torch.Generator(device).manual_seed(seed), prompts=prompts)
     models = {"student": student, "critic": critic, "teacher": teacher}
     autocast = torch.autocast(device.type, torch.bfloat16, enabled=device.type == "cuda")
 

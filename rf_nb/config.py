@@ -177,6 +177,9 @@ class DMDConfig:
     max_t: float = 0.98
     reward_lambda: float = 0.0         # combined objective: DMD + lambda * reward loss (cfg.reward); 0 = DMD alone
     init: str = "ode"                  # generator start: 'ode' (stage 1 student) | 'teacher'
+    # the critic-only steps' rollouts: 'per_step' (one each, as Self-Forcing) | 'per_cycle' (one batched rollout of
+    # (generator_every - 1) x batch prompts for a cycle's critic-only steps: the student does not change between them)
+    critic_rollouts: str = "per_step"
 
 
 @dataclass
@@ -487,6 +490,8 @@ def validate(cfg: Config) -> Config:
     _check(0.0 <= dm.min_t < dm.max_t <= 1.0, f"dmd.min_t={dm.min_t}, dmd.max_t={dm.max_t}: need 0 <= min_t < max_t <= 1")
     _check(dm.reward_lambda >= 0, f"dmd.reward_lambda={dm.reward_lambda}: must be >= 0 (0 = DMD alone)")
     _check(dm.init in ("ode", "teacher"), f"dmd.init={dm.init!r}: use 'ode' (stage 1 student) or 'teacher'")
+    _check(dm.critic_rollouts in ("per_step", "per_cycle"),
+           f"dmd.critic_rollouts={dm.critic_rollouts!r}: use 'per_step' or 'per_cycle'")
     _check("dmd" not in cfg.train or "critic" in cfg.train, "train.critic is missing: the DMD critic needs its TrainConfig")
     return cfg
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
 
@@ -462,13 +464,18 @@ def make_critic(teacher: Teacher) -> Teacher:
 # %% ../nbs/10_objectives.ipynb #2b44eadf
 class DistributionMatching:
     """DMD (optionally + lambda * last-frame reward) as one trainer objective over
-    `models = {'student', 'critic', 'teacher' (frozen)}`; returns `{'critic': loss[, 'student': loss]}`."""
+    `models = {'student', 'critic', 'teacher' (frozen)}`; returns `{'critic': loss[, 'student': loss]}`.
+    `prompts`: the pool the critic-only steps draw from under `dmd.critic_rollouts='per_cycle'`."""
     bypasses_wrapper = True
 
     def __init__(self, cfg: Config, reward=None, codec=None, reward_lambda: float | None = None,
-                 generator: torch.Generator | None = None):
+                 generator: torch.Generator | None = None, prompts: Sequence[str] | None = None):
         from rf_nb.codecs import build_codec
         self.cfg, self.reward, self.generator = cfg, reward, generator
+        if cfg.dmd.critic_rollouts == "per_cycle" and not prompts:
+            raise ValueError("dmd.critic_rollouts='per_cycle' draws the critic-only steps' prompts itself: pass "
+                             "prompts= (e.g. train_prompts(cfg, 'dmd'))")
+        self.prompts, self._cycle = list(prompts or []), None
         self.reward_lambda = cfg.dmd.reward_lambda if reward_lambda is None else float(reward_lambda)
         if self.reward_lambda > 0 and reward is None:
             raise ValueError(f"dmd.reward_lambda={self.reward_lambda} needs a reward model; pass reward= or set it to 0")
@@ -484,12 +491,15 @@ class DistributionMatching:
         prompts = list(batch["prompt"])
         gen = self.is_generator_step(step)
         dtype = next(teacher.parameters()).dtype
+        if gen or self.cfg.dmd.critic_rollouts == "per_step":
+            with torch.set_grad_enabled(gen):
+                x = student_latents(student, prompts, self.cfg, self.codec, self.generator,
+                                    grad_step="random")   # [B, C, f, h, w]; no graph on critic-only steps
+        else:
+            x, prompts = self.cycle_samples(student, step, len(prompts))       # [B, C, f, h, w], B prompts
         with torch.no_grad():
             text = teacher.encode(prompts).to(dtype)                            # [B, L, D]
             uncond = teacher.encode([self.cfg.flow.negative_prompt]).to(dtype)  # [1, L, D]
-        with torch.set_grad_enabled(gen):
-            x = student_latents(student, prompts, self.cfg, self.codec, self.generator,
-                                grad_step="random")   # [B, C, f, h, w]; no graph on critic-only steps
         losses, logs = {}, {}
         losses["critic"], logs_c = dmd_critic_loss(critic, x, text, self.cfg, self.generator)
         logs.update(logs_c)
@@ -502,6 +512,29 @@ class DistributionMatching:
                 logs["reward"] = float(r.detach().mean())
             losses["student"] = g_loss
         return losses, logs
+
+    def cycle_samples(self, student: Teacher, step: int, batch_size: int) -> tuple[Tensor, list[str]]:
+        """Critic-only step `step`'s samples `[B, C, f, h, w]` and prompts under `dmd.critic_rollouts='per_cycle'`:
+        its slice of one no-graph rollout of `(generator_every - 1) x B` pool prompts, made at the cycle's first
+        call from a generator seeded by (seed, cycle, process)."""
+        import torch.distributed as dist
+        every = self.cfg.dmd.generator_every
+        cycle, k = divmod(step, every)                                      # k = 1 .. every - 1
+        if self._cycle is None or self._cycle[0] != cycle:
+            self._cycle = None                                              # free the last cycle's samples first
+            rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+            device = next(student.transformer.parameters()).device
+            seed = (self.cfg.seed * 1_000_003 + cycle) * 1_009 + rank
+            pick = torch.randint(len(self.prompts), ((every - 1) * batch_size,),
+                                 generator=torch.Generator().manual_seed(seed))
+            prompts = [self.prompts[i] for i in pick.tolist()]
+            with torch.no_grad():
+                x = student_latents(student, prompts, self.cfg, self.codec,
+                                    torch.Generator(device).manual_seed(seed), grad_step="random")
+            self._cycle = (cycle, x, prompts)                               # x: [(every - 1) B, C, f, h, w]
+        _, x, prompts = self._cycle
+        part = slice((k - 1) * batch_size, k * batch_size)
+        return x[part], prompts[part]
 
 # %% ../nbs/10_objectives.ipynb #304a414a
 def dmd_distill(cfg: Config, student: Teacher, teacher: Teacher, out_dir, reward=None, critic: Teacher | None = None,
@@ -517,7 +550,8 @@ def dmd_distill(cfg: Config, student: Teacher, teacher: Teacher, out_dir, reward
     prompts = prompts or train_prompts(cfg, "dmd")
     critic = critic if critic is not None else make_critic(teacher)
     teacher.requires_grad_(False).eval()
-    objective = DistributionMatching(cfg, reward if cfg.dmd.reward_lambda > 0 else None, build_codec(cfg))
+    objective = DistributionMatching(cfg, reward if cfg.dmd.reward_lambda > 0 else None, build_codec(cfg),
+                                     prompts=prompts)
     trainer = Trainer({"student": student, "critic": critic, "teacher": teacher},
                       {"student": cfg.train["dmd"], "critic": cfg.train["critic"]}, objective,
                       [{"prompt": p} for p in prompts], cfg.train["dmd"], out_dir / "train", seed=cfg.seed,

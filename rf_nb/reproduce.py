@@ -22,9 +22,9 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
 __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
            'CLAIM_ROW', 'SEEDS_PER_ROW', 'SMALL_LEASES', 'RESULT_DOCS', 'INCLUDE', 'Stage', 'default_stages',
            'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir',
-           'is_done', 'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list', 'reproduce',
-           'claim_verdicts', 'column_label', 'claims_overview', 'write_claims_overview', 'build_parser', 'sync_readme',
-           'main']
+           'is_done', 'prepare_stage_dir', 'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list',
+           'reproduce', 'claim_verdicts', 'column_label', 'claims_overview', 'write_claims_overview', 'build_parser',
+           'sync_readme', 'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -178,7 +178,26 @@ def is_done(cfg: Config, stage: Stage) -> bool:
     marker = d / "stage.json"
     if not (d / "metrics.json").exists() or not marker.exists():
         return False
-    return json.loads(marker.read_text()).get("hash") == stage_hash(cfg, stage)
+    m = json.loads(marker.read_text())
+    return m.get("hash") == stage_hash(cfg, stage) and m.get("finished", True)
+
+
+def prepare_stage_dir(cfg: Config, stage: Stage, log=print) -> Path:
+    """Make a stage's folder ready to run under `cfg`: a folder written under another config (its `stage.json`
+    holds another hash) moves to `<name>.previous`, replacing an older one, so that nothing in it (a training
+    checkpoint above all) is resumed under this config; then `stage.json` records this config's hash, unfinished,
+    so that a crashed run resumes only under the same config. Returns the folder."""
+    import shutil
+    d, h = stage_dir(cfg, stage), stage_hash(cfg, stage)
+    marker = d / "stage.json"
+    if marker.exists() and json.loads(marker.read_text()).get("hash") != h:
+        old = d.with_name(d.name + ".previous")
+        shutil.rmtree(old, ignore_errors=True)
+        d.rename(old)
+        log(f"[new ] {stage.name} (seed {cfg.seed}): {d} was written under another config; moved to {old}")
+    d.mkdir(parents=True, exist_ok=True)
+    write_json(marker, {"hash": h, "finished": False})
+    return d
 
 # %% ../nbs/13_reproduce.ipynb #9199efe3
 KERNEL_START_ERRORS = ("Kernel died before replying to kernel_info", "Address already in use")
@@ -212,6 +231,7 @@ def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Pat
     if is_done(cfg, stage):
         log(f"[skip] {stage.name} (seed {cfg.seed}): finished under the same config -> {d}")
         return json.loads((d / "metrics.json").read_text())
+    prepare_stage_dir(cfg, stage, log)
     nb_out = Path(cfg.paths.runs) / cfg.preset / "notebooks" / f"{stage.name}-seed{cfg.seed}.ipynb"
     nb_out.parent.mkdir(parents=True, exist_ok=True)
     log(f"[run ] {stage.name} (seed {cfg.seed}): {stage.description} -> {nb_out}")
@@ -226,7 +246,7 @@ def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Pat
         kernel_name="python3", cwd=str(experiments_dir()), progress_bar=False), log=log)
     if not (d / "metrics.json").exists():
         raise RuntimeError(f"stage {stage.name} finished but wrote no {d / 'metrics.json'}; fix its notebook")
-    write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "seconds": time.time() - start,
+    write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "finished": True, "seconds": time.time() - start,
                                   "notebook": str(nb_out)})
     log(f"[done] {stage.name} (seed {cfg.seed}) in {time.time() - start:.1f} s")
     return json.loads((d / "metrics.json").read_text())

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue 9 levers on one GPU, one call (see BENCHMARKS.md "Levers of 2026-12-01"): the attention kernels alone, then
 # the ODE step with every / no / half of the blocks checkpointed, each run writing its own JSON + log under $OUT;
-# also the `small` DMD step's phases (bench/dmd_step.py) and 10 compiled DMD processes (bench/gpu_share.py).
+# also the `small` DMD step's phases (bench/dmd_step.py: eager, compiled, batched critic rollouts) and 10 compiled
+# DMD processes (bench/gpu_share.py).
 #   bash scripts/levers_gpu.sh [RUNS...]      (default: the ODE-step runs; the names are in the case below)
 # Everything is also packed into $OUT/levers.tgz (the device tool returns at most 8 files per call).
 set -uo pipefail
@@ -38,6 +39,7 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     # the `small` DMD step (the cost of the small leases): its phases, eager and compiled, and 10 processes compiled
     dmd_step)  script dmd_step bench/dmd_step.py --preset small --steps 25 ;;
     dmd_step_compiled) script dmd_step_compiled bench/dmd_step.py --preset small --steps 25 --warmup 10 --compiled ;;
+    dmd_step_cycle) script dmd_step_cycle bench/dmd_step.py --preset small --steps 25 --critic-rollouts per_cycle ;;
     share_compiled) script share_compiled bench/gpu_share.py --procs 1,10 --seconds 30 --mps --models compiled ;;
     *) echo "unknown run $r" ;;
   esac

@@ -72,11 +72,21 @@ def test_reproduce_smoke_end_to_end(tmp_path):
     for stage in ("world", "trajectories", "ode", "reward", "dmd"):
         assert f"[skip] {stage}" in second.stdout, second.stdout
     assert "[run ] results" in second.stdout              # summaries always rebuild from the metrics files
+    # one setting changed: the stage runs again from scratch; the old folder (and its checkpoint) is moved, not resumed
+    changed = [a if a != "train.dmd.steps=2" else "train.dmd.steps=3" for a in args]
+    changed[changed.index(SMOKE_STAGES)] = "dmd"
+    third = _rf_nb(*changed, env_extra=env)
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert "[new ] dmd" in third.stdout and "[run ] dmd" in third.stdout, third.stdout
+    dmd = tmp_path / "runs" / "tiny" / "main" / "0" / "dmd"
+    for folder, steps in ((dmd, 3), (dmd.with_name("dmd.previous"), 2)):
+        train = json.loads((folder / "train" / "metrics.json").read_text())
+        assert (train["steps"], train["resumed_from"]) == (steps, None), (folder, train)
     # the frame strips follow the training seed with the most finished students: seed 1 once seed 0's are gone
     for p in (tmp_path / "runs" / "tiny").glob("*/0/*/train/config.json"):
         p.unlink()
     args1 = [a if a != SMOKE_STAGES else "ode,results" for a in args] + ["--seeds", "1,"]
-    third = _rf_nb(*args1, env_extra=env)
-    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    fourth = _rf_nb(*args1, env_extra=env)
+    assert fourth.returncode == 0, fourth.stdout[-3000:] + fourth.stderr[-3000:]
     res = json.loads((tmp_path / "runs" / "tiny" / "summary" / "0" / "results" / "metrics.json").read_text())
     assert res["strip_seed"] == 1 and res["methods"] == ["teacher", "ODE only (stage 1)"], res
