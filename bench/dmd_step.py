@@ -4,9 +4,9 @@ loss (teacher with CFG and critic forwards), backward and the optimizer, for cri
 DMD is the cost of the `small` leases (a DMD-type run took ~780 s of a 25-minute lease, 3.5x a Reward-Forcing run,
 BENCHMARKS.md): this says which part of its step a lever should go after.
 
-    python bench/dmd_step.py --preset small --steps 25 --out $OUT/dmd_step.json              # one GPU
-    python bench/dmd_step.py --preset tiny --steps 20 --out bench/results/dmd_step_tiny_cpu.json   # the CPU
-    python bench/dmd_step.py --preset tiny --steps 20 --critic-rollouts per_cycle --out ...       # batched rollouts
+    python bench/dmd_step.py --preset small --steps 25 --out $OUT/dmd_step.json                  # one GPU
+    python bench/dmd_step.py --preset tiny --steps 40 --warmup 5 --out dmd_step_tiny_cpu.json          # the CPU
+    python bench/dmd_step.py --preset tiny --steps 40 --warmup 5 --critic-rollouts per_cycle --out ... # batched
 
 One process, the models of `bench/gpu_share.py`'s `dmd_setup` (the DMD stage's student, critic and teacher, random
 weights, bf16 autocast on CUDA, AdamW). The phases are timed by wrapping `rf_nb.objectives`' `student_latents`,

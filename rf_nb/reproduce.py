@@ -246,8 +246,8 @@ def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Pat
         kernel_name="python3", cwd=str(experiments_dir()), progress_bar=False), log=log)
     if not (d / "metrics.json").exists():
         raise RuntimeError(f"stage {stage.name} finished but wrote no {d / 'metrics.json'}; fix its notebook")
-    write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "finished": True, "seconds": time.time() - start,
-                                  "notebook": str(nb_out)})
+    write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "finished": True,
+                                  "seconds": time.time() - start, "notebook": str(nb_out)})
     log(f"[done] {stage.name} (seed {cfg.seed}) in {time.time() - start:.1f} s")
     return json.loads((d / "metrics.json").read_text())
 
@@ -305,7 +305,8 @@ def claim_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
     return {m[1]: (m["paper"].strip(), m["verdict"].strip()) for m in rows if m}
 
 
-SMALL_LEASES = ("small", "small-dmd", "small-ablations", "small-variants")   # one GPU lease per row group (scripts/small_gpu.sh)
+# one GPU lease per row group of `small` (GROUP in scripts/small_gpu.sh)
+SMALL_LEASES = ("small", "small-dmd", "small-ablations", "small-variants")
 
 
 def column_label(name: str) -> str:
