@@ -31,6 +31,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import wan_scale as ws                                         # noqa: E402  (the single-GPU figures' pieces)
 from rf_nb.config import load_preset, parse_cli_overrides, pick_dtype  # noqa: E402
+from rf_nb.train import end_processes  # noqa: E402
 from rf_nb.trajectories import process_device, process_rank, sample_trajectories  # noqa: E402
 
 FIGURES = ("ode_step", "reward_step", "trajectories")
@@ -173,6 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [n for n in names if results["figures"][n].get("status") != "done"]
     if process_rank()[0] == 0:
         print("figures:", {n: results["figures"][n].get("derived", {}) for n in names}, flush=True)
+    end_processes()                                              # no process exits while a peer's group is open
     return 1 if failed else 0
 
 

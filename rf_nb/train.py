@@ -42,7 +42,8 @@ __all__ = ['SHARDED_LAYERS', 'Objective', 'mix_seed', 'BatchSource', 'flatten_op
            'latest_checkpoint', 'ModelEntry', 'inner_module', 'run_model', 'fsdp_settings', 'sharded_layers',
            'fsdp_wrap', 'meta_copy', 'materialize', 'fsdp_state_dict', 'fsdp_load_state_dict', 'fsdp_optimizer_state',
            'fsdp_load_optimizer_state', 'lr_at', 'fit_steps_to_budget', 'set_block_checkpointing', 'Trainer', 'train',
-           'load_final', 'ToyRegression', 'toy_mlp', 'mse_objective', 'accelerate_config', 'LaunchError', 'launch']
+           'load_final', 'ToyRegression', 'toy_mlp', 'mse_objective', 'accelerate_config', 'LaunchError',
+           'launch_failure', 'end_processes', 'launch']
 
 # %% ../nbs/05_train.ipynb #efeb9d6d
 _DATA, _PERM, _RNG = 1, 2, 3  # stream tags: each random stream of the trainer has its own seed family
@@ -992,6 +993,27 @@ class LaunchError(RuntimeError):
     "A launched multi-process run failed; `.output` holds its full stdout and stderr."
 
 
+def launch_failure(output: str) -> str:
+    """The line of a failed launch's output that says why: the first Python error, else the C++ abort message
+    (`terminate called ...`, `what(): ...`) with the signal line, else the last line."""
+    lines = [l.strip() for l in output.splitlines() if l.strip() and l.strip("=- ")]
+    errs = [l for l in lines if re.search(r"\w+(Error|Exception)\b:", l) and "ChildFailedError" not in l]
+    if errs:
+        return errs[0]                                          # the root cause is usually the first error
+    native = [l for l in lines if re.match(r"(terminate called|what\(\):|\[E|.*\bSignal \d+ \()", l)]
+    return " | ".join(dict.fromkeys(native[:4])) if native else (lines or ["(no output)"])[-1]
+
+
+def end_processes() -> None:
+    """The last call of a script under `accelerate launch`: wait for every process, then destroy the process
+    group, so that no process exits while a peer's group still talks to it. Nothing happens in one process."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        state = PartialState()
+        state.wait_for_everyone()
+        state.destroy_process_group()
+
+
 def launch(script: str | Path, *args: str, num_processes: int = 2, cpu: bool = True, mixed_precision: str = "no",
            config_file: str | Path | None = None, env: dict | None = None, timeout: float = 300,
            launch_args: Sequence[str] = ()) -> str:
@@ -1014,10 +1036,7 @@ def launch(script: str | Path, *args: str, num_processes: int = 2, cpu: bool = T
         raise LaunchError(f"accelerate launch {script.name} timed out after {timeout:.0f} s") from ex
     out = p.stdout + p.stderr
     if p.returncode != 0:
-        lines = [l.strip() for l in out.splitlines() if l.strip() and l.strip("=- ")]
-        errs = [l for l in lines if re.search(r"\w+(Error|Exception)\b:", l) and "ChildFailedError" not in l]
-        first = (errs or lines or ["(no output)"])[0 if errs else -1]   # the root cause is usually the first error
-        err = LaunchError(f"accelerate launch {script.name} failed (exit {p.returncode}): {first}")
+        err = LaunchError(f"accelerate launch {script.name} failed (exit {p.returncode}): {launch_failure(out)}")
         err.output = out
         raise err
     return out
