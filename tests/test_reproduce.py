@@ -1,4 +1,4 @@
-"""End to end: the README's main command on the stages that exist, into a temp folder; a rerun skips them."""
+"""End to end: the README's main command on every stage notebook, into a temp folder; a rerun skips them."""
 import json
 import os
 import subprocess
@@ -13,26 +13,6 @@ def _rf_nb(*args, env_extra):
     code = "import sys; from rf_nb.reproduce import main; sys.exit(main(sys.argv[1:]))"
     return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
-
-
-def test_reproduce_world_then_skip(tmp_path):
-    env = {"RF_NB_RUNS": str(tmp_path / "runs"), "RF_NB_FIGURES": str(tmp_path / "figures")}
-    first = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world,teacher", env_extra=env)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "[run ] world" in first.stdout and "[run ] teacher" in first.stdout
-    figs = tmp_path / "figures"
-    assert (figs / "world_samples.png").stat().st_size > 1000
-    assert (figs / "world_preview.gif").stat().st_size > 1000
-    metrics = json.loads((tmp_path / "runs" / "tiny" / "main" / "0" / "world" / "metrics.json").read_text())
-    assert metrics, "the world stage wrote empty metrics"
-    executed = tmp_path / "runs" / "tiny" / "notebooks" / "world-seed0.ipynb"
-    assert executed.exists()
-    second = _rf_nb("reproduce", "--preset", "tiny", "--stages", "world,teacher", env_extra=env)
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "[skip] world" in second.stdout and "[skip] teacher" in second.stdout and "[run ]" not in second.stdout
-    teacher = json.loads((tmp_path / "runs" / "tiny" / "main" / "0" / "teacher" / "metrics.json").read_text())
-    assert teacher["heldout"]["ground_truth"]["color_acc"] > 0.9  # the evaluator sees the world
-    assert (figs / "teacher_samples_tiny.png").exists()
 
 
 def test_cli_bad_input_is_one_line(tmp_path):
@@ -57,6 +37,12 @@ def test_reproduce_smoke_end_to_end(tmp_path):
     first = _rf_nb(*args, env_extra=env)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
     figs = tmp_path / "figures"
+    assert (figs / "world_samples.png").stat().st_size > 1000 and (figs / "world_preview.gif").stat().st_size > 1000
+    assert json.loads((tmp_path / "runs" / "tiny" / "main" / "0" / "world" / "metrics.json").read_text())
+    assert (tmp_path / "runs" / "tiny" / "notebooks" / "world-seed0.ipynb").exists()     # the executed notebook
+    teacher = json.loads((tmp_path / "runs" / "tiny" / "main" / "0" / "teacher" / "metrics.json").read_text())
+    assert teacher["heldout"]["ground_truth"]["color_acc"] > 0.9  # the evaluator sees the world
+    assert (figs / "teacher_samples_tiny.png").exists()
     table = (figs / "main_table_tiny.md").read_text()
     for row in ("teacher (many steps", "ODE only (stage 1)", "Reward-Forcing (last frame)", "DMD 4-step"):
         assert row in table, table
@@ -69,7 +55,7 @@ def test_reproduce_smoke_end_to_end(tmp_path):
     assert (figs / "strips_tiny.png").stat().st_size > 1000
     second = _rf_nb(*args, env_extra=env)
     assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
-    for stage in ("world", "trajectories", "ode", "reward", "dmd"):
+    for stage in ("world", "teacher", "trajectories", "ode", "reward", "dmd"):
         assert f"[skip] {stage}" in second.stdout, second.stdout
     assert "[run ] results" in second.stdout              # summaries always rebuild from the metrics files
     # one setting changed: the stage runs again from scratch; the old folder (and its checkpoint) is moved, not resumed
