@@ -12,7 +12,7 @@ after every figure (other figures already in the file are kept), so a run killed
     python bench/wan_scale.py all --dry --out /tmp/wan_dry.json    # tiny same-class models on CPU, seconds
 
 Figures: generate, teacher_forward, ode_step, reward_step, trajectories.
-Levers: --reps N --warmup N --compile [--compile-mode M] --attn {default,flash,efficient,cudnn,math}
+Levers: --reps N --warmup N --compile [--compile-mode M] --compile-vae --attn {default,flash,efficient,cudnn,math}
         --grad-ckpt {auto,on,off} --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K --budget-s S"""
 from __future__ import annotations
 
@@ -329,7 +329,7 @@ def settings(b: Bench, **extra) -> dict:
     "What the run used: preset, dtype, levers, sizes."
     cfg = b.cfg
     return {"preset": cfg.preset, "dry": b.dry, "device": str(b.device), "inference_dtype": str(b.dtype),
-            "compile": b.args.compile, "compile_mode": b.args.compile_mode,
+            "compile": b.args.compile, "compile_mode": b.args.compile_mode, "compile_vae": b.args.compile_vae,
             "cudnn_benchmark": b.args.cudnn_benchmark, "attn": b.args.attn, "batch": 1,
             "pixels": f"{cfg.world.width}x{cfg.world.height}x{cfg.world.num_frames}",
             "latents": [cfg.model.in_channels, cfg.latent_frames, *b.latent_hw],
@@ -385,6 +385,8 @@ def fig_generate(b: Bench) -> dict:
     student = build_transformer(b, dt, compile_blocks=False).eval().requires_grad_(False)
     student = make_causal(student, cfg.causal.frames_per_block)
     codec = build_vae_codec(b, dt)
+    if b.args.compile_vae:                    # the library's switch: every decode path runs the compiled step
+        codec.compile_decoder()
     text = text_embedding(b, dt)                                               # [1, L, D]
     fpb, (h, w), nb = cfg.causal.frames_per_block, b.latent_hw, cfg.num_blocks
     steps = student_timesteps(cfg)
@@ -754,6 +756,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
                     help="torch.compile mode of the block step with --compile (reduce-overhead: CUDA graphs)")
     ap.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (VAE convs)")
+    ap.add_argument("--compile-vae", action="store_true",
+                    help="generate: WanVAECodec.compile_decoder() (the per-latent-frame decode step, causal cache included)")
     ap.add_argument("--attn", default="default", choices=("default", "flash", "efficient", "cudnn", "math"),
                     help="SDPA kernel for scaled_dot_product_attention calls (flex attention unaffected)")
     ap.add_argument("--grad-ckpt", default="auto",

@@ -9,7 +9,7 @@ import functools
 import hashlib
 import re
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -308,6 +308,7 @@ class WanVAECodec(LatentCodec):
         self.register_buffer("std", torch.tensor(c.latents_std, dtype=torch.float32).view(1, -1, 1, 1, 1),
                              persistent=False)
         self._n_convs = sum(isinstance(m, WanCausalConv3d) for m in vae.decoder.modules())
+        self._frame_step: Callable | None = None                                  # compile_decoder() sets it
 
     @classmethod
     def from_local(cls, path: str | Path, device: str | torch.device = "cpu",
@@ -347,7 +348,12 @@ class WanVAECodec(LatentCodec):
 
     def decode(self, latents: Tensor) -> Tensor:
         "Normalised latents [B, C, f, h, w] -> video [B, 3, 4(f-1)+1, 8h, 8w] in [-1, 1]."
-        return self.vae.decode(self.denormalize(latents.to(self.vae.dtype))).sample
+        z = self.denormalize(latents.to(self.vae.dtype))                           # [B, C, f, h, w]
+        if self._frame_step is None:
+            return self.vae.decode(z).sample                                       # diffusers' own loop
+        cache = self.new_decoder_cache()                                           # the same loop, compiled steps
+        frames = [self.decode_latent_frame(z[:, :, i:i + 1], cache, first=i == 0) for i in range(z.shape[2])]
+        return torch.cat(frames, dim=2).clamp(-1.0, 1.0)
 
     def _latent_of(self, p: int) -> int:
         "The latent frame that produces pixel frame `p`."
@@ -362,7 +368,28 @@ class WanVAECodec(LatentCodec):
 
     def decode_latent_frame(self, z: Tensor, feat_cache: list, first: bool) -> Tensor:
         """One *denormalised* latent frame [B, C, 1, h, w] through the decoder, reading and updating `feat_cache`
-        -> pixels [B, 3, 1 (first) or 4, H, W], unclamped. The loop body of `AutoencoderKLWan._decode`."""
+        -> pixels [B, 3, 1 (first) or 4, H, W], unclamped. The loop body of `AutoencoderKLWan._decode`; compiled
+        after `compile_decoder()`."""
+        if self._frame_step is None:
+            return self._decode_latent_frame(z, feat_cache, first)
+        return self._frame_step(z.contiguous(), feat_cache, first)   # one stride for every caller's slice: no recompile
+
+    def compile_decoder(self, enable: bool = True, **compile_kwargs) -> "WanVAECodec":
+        """`torch.compile` the per-latent-frame decoder step that `decode`, `decode_frames` and `StreamDecoder` run
+        (`enable=False` restores the eager one); `compile_kwargs` go to `torch.compile` (`backend`, `mode`).
+        Dynamo traces the causal cache (a list the step reads and rewrites) into the graph: three graphs, for the
+        first, the second and every later latent frame, per input shape. The modes with CUDA graphs
+        ('reduce-overhead', 'max-autotune') are refused: the cache keeps each step's outputs until the next step,
+        which a graph replay overwrites."""
+        mode = compile_kwargs.get("mode")
+        if mode in ("reduce-overhead", "max-autotune"):
+            raise ValueError(f"compile_decoder: mode={mode!r} uses CUDA graphs, whose replays would overwrite the "
+                             "causal cache between steps; use the default mode or 'max-autotune-no-cudagraphs'")
+        self._frame_step = torch.compile(self._decode_latent_frame, **{"dynamic": False, **compile_kwargs}) \
+            if enable else None
+        return self
+
+    def _decode_latent_frame(self, z: Tensor, feat_cache: list, first: bool) -> Tensor:
         from diffusers.models.autoencoders.autoencoder_kl_wan import unpatchify
         x = self.vae.post_quant_conv(z)                                           # 1x1x1 conv: per frame
         out = self.vae.decoder(x, feat_cache=feat_cache, feat_idx=[0], first_chunk=first)

@@ -33,6 +33,7 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     teacher)   bench teacher teacher_forward --compile --reps 5 --budget-s 30 ;;
     teacher_cudnn) bench teacher_cudnn teacher_forward --compile --attn cudnn --reps 5 --budget-s 30 ;;
     gen)       bench gen generate --compile --cudnn-benchmark --reps 3 --budget-s 40 ;;
+    gen_vae)   bench gen_vae generate --compile --compile-vae --cudnn-benchmark --reps 3 --budget-s 40 ;;
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
     traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
     traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;
