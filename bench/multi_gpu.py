@@ -138,7 +138,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--set", dest="overrides", action="append", default=[])
     args = ap.parse_args(argv)
     # the flags wan_scale's figures read
-    args.compile, args.compile_mode, args.cudnn_benchmark = False, "default", False
+    args.compile, args.compile_mode, args.cudnn_benchmark, args.compile_vae = False, "default", False, False
     args.attn, args.device = "default", "auto"
     return args
 

@@ -57,3 +57,18 @@ def test_dmd_step_profile_times_every_phase_of_both_step_kinds(tmp_path):
     assert set(r["generator"]["mean_s"]) == base | {"generator_loss"}
     assert all(v > 0 for kind in ("critic_only", "generator") for v in r[kind]["mean_s"].values())
     assert abs(sum(r["per_cycle"]["share"].values()) - 1) < 0.01 and r["per_cycle"]["generator_every"] == 5
+
+
+def test_wan_scale_bench_dry_all(tmp_path):
+    """bench/wan_scale.py (issue 9's one-GPU figures) runs every figure with tiny models of the Wan classes on the
+    CPU (~10 s); bench/multi_gpu.py reuses its figures, so a change to them shows here first."""
+    out = tmp_path / "ws.json"
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "wan_scale.py"), "all", "--dry", "--reps", "1",
+                        "--warmup", "0", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    figs = json.loads(out.read_text())["figures"]
+    assert {k: v["status"] for k, v in figs.items()} == {k: "done" for k in (
+        "attention", "teacher_forward", "generate", "trajectories", "ode_step", "reward_step")}
+    gen = figs["generate"]
+    assert (gen["settings"]["compile"], gen["settings"]["compile_vae"]) == (False, False)
+    assert gen["derived"]["fps_with_vae_decode"] < gen["derived"]["fps_transformer_only"]   # decode costs time
