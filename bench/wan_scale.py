@@ -757,7 +757,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="torch.compile mode of the block step with --compile (reduce-overhead: CUDA graphs)")
     ap.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (VAE convs)")
     ap.add_argument("--compile-vae", action="store_true",
-                    help="generate: WanVAECodec.compile_decoder() (the per-latent-frame decode step, causal cache included)")
+                    help="generate: WanVAECodec.compile_decoder() (the per-latent-frame decode step, its\n"
+                         "causal cache included)")
     ap.add_argument("--attn", default="default", choices=("default", "flash", "efficient", "cudnn", "math"),
                     help="SDPA kernel for scaled_dot_product_attention calls (flex attention unaffected)")
     ap.add_argument("--grad-ckpt", default="auto",
