@@ -306,7 +306,7 @@ def claim_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
 
 
 # one GPU lease per row group of `small` (GROUP in scripts/small_gpu.sh)
-SMALL_LEASES = ("small", "small-dmd", "small-ablations", "small-variants")
+SMALL_LEASES = ("small", "small-dmd", "small-ablations", "small-variants", "small-lambdas")
 
 
 def column_label(name: str) -> str:

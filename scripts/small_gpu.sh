@@ -23,11 +23,11 @@
 # its queue has no reward_video stage), VIDEO_WORKERS (render processes of the video reward, default 5),
 # EVAL_PROMPTS (held-out prompts per evaluation, default 32), ABS_POS (model.abs_pos of every model: grid |
 # factorised), STAGE2 (stage names of the stage2 phase), GROUP (`all`'s rows: main = C1-C3, dmd = C4, ablations = C5
-# and Q1-Q3, variants = C2 and C3 at lr 5e-6, Q2 and all frames, all = every row, more than one lease holds on an
-# H100), QUEUE and PARALLEL (the stages of `all`'s queue, default from GROUP, and how many run at once, default 10),
-# MPS (1, the default: `all` runs its processes under an NVIDIA MPS daemon, mps_start in gpu_lib.sh, 1.6x the DMD
-# steps/s of 10 time-sliced processes on an H100, BENCHMARKS.md; 0: time-sliced). Trained weights found in
-# .assets-small/ (a carried folder) are used instead of training them again.
+# and Q1-Q3, variants = C2 and C3 at lr 5e-6, Q2 and all frames, lambdas = reward + DMD at lambda 0.01 and 1, all =
+# every row, more than one lease holds on an H100), QUEUE and PARALLEL (the stages of `all`'s queue, default from
+# GROUP, and how many run at once, default 10), MPS (1, the default: `all` runs its processes under an NVIDIA MPS
+# daemon, mps_start in gpu_lib.sh, 1.6x the DMD steps/s of 10 time-sliced processes on an H100, BENCHMARKS.md; 0:
+# time-sliced). Trained weights found in .assets-small/ (a carried folder) are used instead of training them again.
 set -u
 PHASE=${1:?phase: assets | stage1 | stage2 | results | all | start | wait}
 SEEDS=${SEEDS:-3}
@@ -111,6 +111,8 @@ all)
     dmd) default="ode dmd dmd_reward_0.1 reward dmd_reward_0.01 dmd_reward_1";;              # C4
     ablations) default="reward_noinit reward_bidir ode ode_traj100 ode_traj500 reward reward_video";;  # C5, Q1-Q3
     variants) default="ode reward reward_lr5e-06 reward_random_lr5e-06 reward_video reward_all";;  # lr 5e-6, Q2
+    # reward + DMD at lambda 0.01 and 1, three seeds each (the dmd lease fit 2 and 0 of them; DMD itself has 3)
+    lambdas) default="ode dmd_reward_0.01 dmd_reward_1 reward";;                                # C4
     # (each group has its own Reward-Forcing row: two leases' rows differ by more than their seeds, README)
     *) default="reward_noinit reward_bidir ode dmd dmd_reward_0.1 ode_traj100 ode_traj500 reward reward_random \
 reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1";;
