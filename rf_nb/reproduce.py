@@ -20,11 +20,11 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
 
 # %% auto #0
 __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
-           'CLAIM_ROW', 'SEEDS_PER_ROW', 'SMALL_LEASES', 'RESULT_DOCS', 'INCLUDE', 'Stage', 'default_stages',
-           'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir',
-           'is_done', 'prepare_stage_dir', 'kernel_start_failed', 'execute_with_retry', 'run_stage', 'seed_list',
-           'reproduce', 'claim_verdicts', 'column_label', 'claims_overview', 'write_claims_overview', 'build_parser',
-           'sync_readme', 'main']
+           'CLAIM_ROW', 'SEEDS_PER_ROW', 'LR_HEADING', 'SMALL_LEASES', 'RESULT_DOCS', 'INCLUDE', 'Stage',
+           'default_stages', 'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash',
+           'stage_dir', 'is_done', 'prepare_stage_dir', 'kernel_start_failed', 'execute_with_retry', 'run_stage',
+           'seed_list', 'reproduce', 'claim_tables', 'claim_verdicts', 'lease_verdicts', 'column_label',
+           'claims_overview', 'write_claims_overview', 'build_parser', 'sync_readme', 'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -298,11 +298,39 @@ CLAIM_ROW = re.compile(r"^\| (C\d) \| (?P<paper>[^|]+) \|.*\| \*\*(?P<verdict>[^
 SEEDS_PER_ROW = re.compile(r"seeds per row \[(?P<seeds>[^\]]*)\]")
 
 
+def claim_tables(claims_md: str) -> list[tuple[str, dict[str, tuple[str, str]]]]:
+    """Every table of a `claims_<preset>.md`, the default learning rate first: [(the line above it, e.g. 'Claims with
+    the reward stages at lr 5e-06:', {'C1': (the paper's claim, verdict)})]."""
+    parts = claims_md.split("\n\n| claim")
+    tables = []
+    for before, rest in zip(parts, parts[1:]):
+        heading = before.strip().splitlines()[-1] if before.strip() else ""
+        rows = (CLAIM_ROW.match(line.strip()) for line in ("| claim" + rest).split("\n\n")[0].splitlines())
+        tables.append((heading, {m[1]: (m["paper"].strip(), m["verdict"].strip()) for m in rows if m}))
+    return tables
+
+
 def claim_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
     "The first table of a `claims_<preset>.md` (the default learning rate): {'C1': (the paper's claim, verdict)}."
-    first_table = claims_md.split("\n\n| claim")[1].split("\n\n")[0] if "\n\n| claim" in claims_md else ""
-    rows = (CLAIM_ROW.match(line.strip()) for line in first_table.splitlines())
-    return {m[1]: (m["paper"].strip(), m["verdict"].strip()) for m in rows if m}
+    tables = claim_tables(claims_md)
+    return tables[0][1] if tables else {}
+
+
+LR_HEADING = re.compile(r"at lr (?P<lr>\S+?):?$")
+
+
+def lease_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
+    """The default learning rate's verdicts; a claim not run there but tested in a later table (another reward
+    learning rate) gets that verdict tagged with its learning rate, e.g. 'does not replicate (lr 5e-06)'."""
+    tables = claim_tables(claims_md)
+    verdicts = dict(tables[0][1]) if tables else {}
+    for heading, table in tables[1:]:
+        m = LR_HEADING.search(heading)
+        tag = f" (lr {m['lr']})" if m else f" ({heading.rstrip(':')})"
+        for claim, (paper, verdict) in table.items():
+            if verdicts.get(claim, ("", "not run"))[1] == "not run" and verdict != "not run":
+                verdicts[claim] = (paper, verdict + tag)
+    return verdicts
 
 
 # one GPU lease per row group of `small` (GROUP in scripts/small_gpu.sh)
@@ -316,7 +344,8 @@ def column_label(name: str) -> str:
 
 
 def claims_overview(figures: str | Path, presets: Sequence[str] = ("tiny", *SMALL_LEASES, "wan")) -> str:
-    """One markdown table: each claim's verdict at the default reward learning rate, one column per preset (or
+    """One markdown table: each claim's verdict at the default reward learning rate (`lease_verdicts`: else at another
+    one, tagged), one column per preset (or
     `small` row-group lease, e.g. `small-dmd`) that has a `claims_<name>.md` in `figures` (seeds per row from its
     `main_table_<name>.md`). Each lease tests its claims on its own rows: teachers trained with the same recipe in
     two leases still differ by more than the seeds' standard error. Empty if none has a claims file."""
@@ -328,7 +357,7 @@ def claims_overview(figures: str | Path, presets: Sequence[str] = ("tiny", *SMAL
         table = figures / f"main_table_{preset}.md"
         m = SEEDS_PER_ROW.search(table.read_text(encoding="utf-8")) if table.is_file() else None
         seeds = f", seeds per row {m['seeds']}" if m else ""
-        columns[f"{column_label(preset)}{seeds}"] = claim_verdicts(path.read_text(encoding="utf-8"))
+        columns[f"{column_label(preset)}{seeds}"] = lease_verdicts(path.read_text(encoding="utf-8"))
     claims = sorted({c for verdicts in columns.values() for c in verdicts}, key=lambda c: int(c[1:]))
     if not claims:
         return ""
