@@ -13,7 +13,8 @@ after every figure (other figures already in the file are kept), so a run killed
 
 Figures: generate, teacher_forward, ode_step, reward_step, trajectories.
 Levers: --reps N --warmup N --compile [--compile-mode M] --compile-vae --attn {default,flash,efficient,cudnn,math}
-        --grad-ckpt {auto,on,off} --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K --budget-s S"""
+        --grad-ckpt {auto,on,off} --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K
+        [--guidance-interval LO HI] --budget-s S"""
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,7 @@ import rf_nb.teacher
 from rf_nb.causal import make_causal, noise_blocks, stream
 from rf_nb.codecs import StreamDecoder, WanVAECodec
 from rf_nb.config import Config, ModelConfig, load_preset, pick_device, write_json
-from rf_nb.flow import teacher_sigmas
+from rf_nb.flow import guided_steps, teacher_sigmas
 from rf_nb.objectives import ODERegression, RewardFineTuning, make_student
 from rf_nb.pipeline import student_timesteps
 from rf_nb.teacher import Teacher, count_parameters, sample
@@ -640,14 +641,18 @@ def fig_trajectories(b: Bench) -> dict:
     stand_in = SimpleNamespace(spatial_scale=8)
     start_memory(b, record)
 
+    interval = b.args.guidance_interval          # also time unguided steps: a solve guided only inside it
+
     def run() -> dict:
         out = {}
-        for n in (1, k):
-            sync(dev)
-            t0 = time.perf_counter()
-            sample(teacher, prompts, cfg, seed=0, steps=n, keep=(0, -1))
-            sync(dev)
-            out[f"sample_{n}_steps_s"] = time.perf_counter() - t0
+        for label, guidance in (("", None), ("_unguided", 1.0)) if interval else (("", None),):
+            for n in (1, k):
+                sync(dev)
+                t0 = time.perf_counter()
+                sample(teacher, prompts, cfg, seed=0, steps=n, keep=(0, -1), guidance=guidance,
+                       guidance_interval=(0.0, 1.0))
+                sync(dev)
+                out[f"sample_{n}_steps{label}_s"] = time.perf_counter() - t0
         return out
 
     with mock.patch.object(rf_nb.teacher, "build_codec", lambda *a, **kw: stand_in), torch.no_grad():
@@ -664,6 +669,18 @@ def fig_trajectories(b: Bench) -> dict:
                          "achieved_tflops_per_s": flops_step / per_step / 1e12,
                          "extrapolated": f"from {k} timed steps: per step = (t_{k} - t_1) / {k - 1}, "
                                          f"trajectory = overhead + {cfg.flow.teacher_steps} x per step"}
+    if interval:   # guidance in a limited interval (rf_nb.flow.guided_steps): guided steps cost per_step, others less
+        steps = cfg.flow.teacher_steps
+        n_guided = sum(guided_steps(teacher_sigmas(steps, cfg.flow.teacher_shift), interval))
+        t1u, tku = med(timings, "sample_1_steps_unguided_s"), med(timings, f"sample_{k}_steps_unguided_s")
+        per_step_u = (tku - t1u) / (k - 1)
+        per_traj_iv = (overhead + n_guided * per_step + (steps - n_guided) * per_step_u) / batch
+        record["derived"]["guidance_interval"] = {
+            "interval": list(interval), "guided_steps": n_guided, "steps": steps,
+            "seconds_per_unguided_step": per_step_u, "seconds_per_trajectory": per_traj_iv,
+            "trajectories_per_hour": 3600.0 / per_traj_iv,
+            "note": "a different sampler (CFG skipped outside the interval): its quality cost is "
+                    "bench/guidance_interval.py's, measured on the world"}
     record["includes"] = ("rf_nb.teacher.sample -> rf_nb.flow.solve: per Euler step one batched CFG forward "
                           "(cond + uncond concatenated: batch 2 per trajectory) at full sequence, guidance "
                           f"{cfg.flow.guidance_scale}; the stand-in text encoder's lookup; the kept-state copies")
@@ -768,6 +785,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="training: fp32 weights + bf16 autocast (the preset) or bf16 weights")
     ap.add_argument("--grad-step", default="random", help="reward_step exit step: random (library default) or 0..3/-1")
     ap.add_argument("--traj-steps", type=int, default=3, help="Euler steps timed for the trajectories figure (>= 2)")
+    ap.add_argument("--guidance-interval", type=float, nargs=2, default=None, metavar=("LO", "HI"),
+                    help="trajectories: also time unguided steps and report a solve guided only at sigma in "
+                         "[LO, HI] (flow.guidance_interval; e.g. 0 0.92)")
     ap.add_argument("--set", dest="overrides", action="append", default=[], help="config override key=value")
     args = ap.parse_args(argv)
     if args.traj_steps < 2:

@@ -101,6 +101,9 @@ class FlowConfig:
     cfg_dropout: float = 0.1           # probability of the empty prompt in teacher training
     student_timesteps: tuple[int, ...] = (1000, 750, 500, 250)  # before warping by `shift`
     keep_indices: tuple[int, ...] = (0, 12, 24, 36, -1)         # trajectory states kept of teacher_steps + 1
+    # CFG only at the solve's steps with sigma in [lo, hi], one conditional pass elsewhere (rf_nb.flow.solve; a
+    # speed lever, issue 9, that changes the trajectories); (0.0, 1.0): every step, the paper's solve
+    guidance_interval: tuple[float, float] = (0.0, 1.0)
 
 
 @dataclass
@@ -450,6 +453,9 @@ def validate(cfg: Config) -> Config:
            f"flow.student_timesteps={list(fl.student_timesteps)}: each must be in (0, {fl.num_train_timesteps}]")
     _check(all(-fl.teacher_steps - 1 <= i <= fl.teacher_steps for i in fl.keep_indices),
            f"flow.keep_indices={list(fl.keep_indices)}: must index the {fl.teacher_steps + 1} states of the solve")
+    _check(len(fl.guidance_interval) == 2 and 0.0 <= fl.guidance_interval[0] <= fl.guidance_interval[1],
+           f"flow.guidance_interval={list(fl.guidance_interval)}: give [lo, hi] noise levels, 0 <= lo <= hi "
+           "(e.g. [0.0, 1.0]: every step guided)")
     for name, tr in cfg.train.items():
         _check(tr.batch_size > 0 and tr.grad_accum > 0, f"train.{name}.batch_size/grad_accum: must be positive")
         _check(tr.steps >= 0, f"train.{name}.steps={tr.steps}: must be >= 0")

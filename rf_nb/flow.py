@@ -13,7 +13,7 @@ from torch import Tensor
 # %% auto #0
 __all__ = ['shift_sigmas', 'sigma_from_t', 't_from_sigma', 'few_step_timesteps', 'expand_sigma', 'add_noise', 'velocity_target',
            'x0_from_velocity', 'noise_from_velocity', 'velocity_from_x0', 'noise_from_x0', 'teacher_sigmas',
-           'sample_training_t', 'cfg_velocity', 'ODESolution', 'solve', 'few_step_sample']
+           'sample_training_t', 'cfg_velocity', 'ODESolution', 'guided_steps', 'solve', 'few_step_sample']
 
 # %% ../nbs/04_flow.ipynb #0e2c8c0f
 def shift_sigmas(sigmas: Tensor | float, shift: float) -> Tensor | float:
@@ -187,13 +187,27 @@ def _normalize_keep(keep: Sequence[int] | None, n_states: int) -> list[int]:
     return out
 
 
+def guided_steps(sigmas: Tensor, interval: Sequence[float] | None = None) -> list[bool]:
+    """For each Euler step i of a solve over `sigmas` [steps + 1]: whether CFG applies there, i.e. whether
+    lo <= sigma_i <= hi for `interval` (lo, hi); every step when `interval` is None."""
+    if interval is None:
+        return [True] * (len(sigmas) - 1)
+    lo, hi = (float(v) for v in interval)
+    if not 0.0 <= lo <= hi:
+        raise ValueError(f"guidance_interval={tuple(interval)}: give (lo, hi) noise levels with 0 <= lo <= hi, "
+                         "e.g. (0.0, 1.0) for every step")
+    return [lo <= float(s) <= hi for s in sigmas[:-1]]
+
+
 @torch.no_grad()
 def solve(velocity_fn: Callable[[Tensor, Tensor, Any], Tensor], noise: Tensor, cond: Any, uncond: Any = None,
           steps: int = 48, shift: float = 8.0, guidance: float = 3.0, keep: Sequence[int] | None = None,
           progress: bool = False, num_train_timesteps: int = 1000, spacing: str = "uniform",
-          batched_cfg: bool = True) -> ODESolution:
-    "Euler-solve the flow ODE from `noise` (sigma 1) to sigma 0 with CFG; keep the states `keep` (default: all)."
+          batched_cfg: bool = True, guidance_interval: Sequence[float] | None = None) -> ODESolution:
+    """Euler-solve the flow ODE from `noise` (sigma 1) to sigma 0 with CFG; keep the states `keep` (default: all).
+    `guidance_interval` (lo, hi): CFG only at steps whose sigma lies in [lo, hi], one conditional pass elsewhere."""
     sig = teacher_sigmas(steps, shift, num_train_timesteps, spacing).to(noise.device)   # [steps + 1]
+    guided = guided_steps(sig, guidance_interval)                                       # [steps] bools
     keep_idx = _normalize_keep(keep, steps + 1)
     x = noise.float()                                                                   # [B, C, F, H, W]
     kept: dict[int, Tensor] = {0: x.clone()} if 0 in keep_idx else {}
@@ -203,7 +217,8 @@ def solve(velocity_fn: Callable[[Tensor, Tensor, Any], Tensor], noise: Tensor, c
         it = tqdm(it, desc="ODE solve", leave=False)
     for i in it:
         t = t_from_sigma(sig[i], num_train_timesteps).expand(x.shape[0]).to(x.dtype)   # [B]
-        v = cfg_velocity(velocity_fn, x.to(noise.dtype), t, cond, uncond, guidance, batched_cfg)
+        g = guidance if guided[i] else 1.0
+        v = cfg_velocity(velocity_fn, x.to(noise.dtype), t, cond, uncond, g, batched_cfg)
         x = x + (sig[i + 1] - sig[i]) * v.float()
         if i + 1 in keep_idx:
             kept[i + 1] = x.clone()

@@ -10,7 +10,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import rf_nb
 import torch
@@ -230,8 +230,11 @@ class FlowMatchingObjective:
 # %% ../nbs/06_teacher.ipynb #d6e2c66c
 @torch.no_grad()
 def sample(teacher: Teacher, prompts: list[str], cfg: Config, seed: int = 0, steps: int | None = None,
-           guidance: float | None = None, keep=None, progress: bool = False, noise: Tensor | None = None):
-    "Teacher ODE solve for `prompts`; returns rf_nb.flow.ODESolution (latents x0, kept states, their sigmas)."
+           guidance: float | None = None, keep=None, progress: bool = False, noise: Tensor | None = None,
+           guidance_interval: Sequence[float] | None = None):
+    """Teacher ODE solve for `prompts`; returns rf_nb.flow.ODESolution (latents x0, kept states, their sigmas).
+    `steps`, `guidance`, `guidance_interval`: the config's `flow.teacher_steps`, `flow.guidance_scale`,
+    `flow.guidance_interval` unless given."""
     p = next(teacher.parameters())
     codec = build_codec(cfg)
     shape = (len(prompts), cfg.model.in_channels, cfg.latent_frames,
@@ -244,7 +247,8 @@ def sample(teacher: Teacher, prompts: list[str], cfg: Config, seed: int = 0, ste
     velocity_fn = lambda x, t, emb: teacher(x, t, emb)
     return solve(velocity_fn, noise, cond, uncond, steps=steps or cfg.flow.teacher_steps,
                  shift=cfg.flow.teacher_shift, guidance=cfg.flow.guidance_scale if guidance is None else guidance,
-                 keep=keep, progress=progress)
+                 keep=keep, progress=progress,
+                 guidance_interval=cfg.flow.guidance_interval if guidance_interval is None else guidance_interval)
 
 
 @torch.no_grad()

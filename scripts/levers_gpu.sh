@@ -37,6 +37,8 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
     traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
     traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;
+    # guidance only at sigma <= 0.92 (20 of 48 steps unguided; its quality cost: bench/guidance_interval.py)
+    traj_interval) bench traj_interval trajectories --compile --reps 2 --budget-s 60 --guidance-interval 0 0.92 ;;
     # the `small` DMD step (the cost of the small leases): its phases, eager and compiled, and 10 processes compiled
     dmd_step)  script dmd_step bench/dmd_step.py --preset small --steps 25 ;;
     dmd_step_compiled) script dmd_step_compiled bench/dmd_step.py --preset small --steps 25 --warmup 10 --compiled ;;

@@ -1,6 +1,7 @@
 """The multi-GPU benchmark script (issue 10) runs end to end: tiny models of the Wan classes, 2 CPU processes, FSDP.
 It is what a session with several GPUs runs in one call; this keeps it from rotting where no GPU is lent."""
 import json
+import math
 import subprocess
 import sys
 
@@ -72,3 +73,19 @@ def test_wan_scale_bench_dry_all(tmp_path):
     gen = figs["generate"]
     assert (gen["settings"]["compile"], gen["settings"]["compile_vae"]) == (False, False)
     assert gen["derived"]["fps_with_vae_decode"] < gen["derived"]["fps_transformer_only"]   # decode costs time
+    assert "guidance_interval" not in figs["trajectories"]["derived"]                        # only when asked for
+
+
+def test_wan_scale_trajectories_with_a_guidance_interval(tmp_path):
+    """`trajectories --guidance-interval LO HI` also times unguided steps and reports the interval's solve, with
+    fewer guided steps than the solve has (tiny CPU models: the timings themselves say nothing here)."""
+    out = tmp_path / "tr.json"
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "wan_scale.py"), "trajectories", "--dry", "--reps", "1",
+                        "--warmup", "0", "--guidance-interval", "0", "0.92", "--out", str(out)],
+                       cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    tr = json.loads(out.read_text())["figures"]["trajectories"]
+    iv = tr["derived"]["guidance_interval"]
+    assert iv["interval"] == [0.0, 0.92] and 0 < iv["guided_steps"] < iv["steps"]
+    assert set(tr["timings"]) >= {"sample_1_steps_unguided_s", "sample_3_steps_unguided_s"}
+    assert all(math.isfinite(iv[k]) for k in ("seconds_per_unguided_step", "seconds_per_trajectory"))
