@@ -24,11 +24,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in rf_nb may reach a mod
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # %% auto #0
-__all__ = ['PRESETS', 'WorldConfig', 'TextConfig', 'CodecConfig', 'ModelConfig', 'FlowConfig', 'CausalConfig', 'TrajectoryConfig',
-           'TrainConfig', 'EvalConfig', 'RewardConfig', 'DMDConfig', 'PathsConfig', 'Config', 'ConfigError', 'to_plain',
-           'apply_overrides', 'parse_cli_overrides', 'validate', 'shipped_assets_dir', 'trained_asset', 'load_preset',
-           'config_from_dict', 'load_config', 'atomic_path', 'write_json', 'save_config', 'config_hash', 'run_dir',
-           'seed_everything', 'pick_device', 'pick_dtype']
+__all__ = ['PRESETS', 'HASH_NEUTRAL_DEFAULTS', 'WorldConfig', 'TextConfig', 'CodecConfig', 'ModelConfig', 'FlowConfig',
+           'CausalConfig', 'TrajectoryConfig', 'TrainConfig', 'EvalConfig', 'RewardConfig', 'DMDConfig', 'PathsConfig',
+           'Config', 'ConfigError', 'to_plain', 'apply_overrides', 'parse_cli_overrides', 'validate',
+           'shipped_assets_dir', 'trained_asset', 'load_preset', 'config_from_dict', 'load_config', 'atomic_path',
+           'write_json', 'save_config', 'config_hash', 'run_dir', 'seed_everything', 'pick_device', 'pick_dtype']
 
 # %% ../nbs/00_config.ipynb #8a43e575
 @dataclass
@@ -597,11 +597,25 @@ def save_config(cfg: Config, path: str | Path) -> Path:
     return write_json(path, cfg.to_dict())
 
 
+# Fields added after runs existed, left out of `config_hash` while at their default: adding one reruns nothing that
+# was finished before it (a value other than the default changes the hash as any field does).
+HASH_NEUTRAL_DEFAULTS: dict[str, dict[str, Any]] = {"flow": {"guidance_interval": [0.0, 1.0]}}
+
+
+def _without_neutral_defaults(d: dict) -> dict:
+    out = dict(d)
+    for section, defaults in HASH_NEUTRAL_DEFAULTS.items():
+        if isinstance(out.get(section), dict):
+            out[section] = {k: v for k, v in out[section].items() if not (k in defaults and v == defaults[k])}
+    return out
+
+
 def config_hash(cfg: Config | dict, sections: tuple[str, ...] | None = None) -> str:
     "A short stable hash of the config (or some sections): stages use it to tell whether outputs are stale."
-    d = cfg.to_dict() if isinstance(cfg, Config) else cfg
+    d = to_plain(cfg.to_dict() if isinstance(cfg, Config) else cfg)
     if sections is not None:
         d = {k: d[k] for k in sections}
+    d = _without_neutral_defaults(d)
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
 
 
