@@ -1,7 +1,7 @@
 """Guidance in a limited interval (issue 9's trajectory lever): what skipping CFG outside [lo, hi] costs in quality on
 the world, beside what it saves in forward passes.
 
-    python bench/guidance_interval.py --preset tiny --n 64 --out bench/results/guidance_interval_tiny_cpu.json
+    python bench/guidance_interval.py --preset tiny --n 64 --batch 32 --out guidance_interval_tiny_cpu.json
     python bench/guidance_interval.py --preset small --n 64 --device cuda --out $OUT/gi_small.json   # trained assets
 
 For each interval (default: every step, then sigma <= 0.97 / 0.92 / 0.85, and sigma >= 0.2) the preset's teacher
@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=1, help="prompt sample and noise seed")
     ap.add_argument("--intervals", nargs="+", default=list(DEFAULT_INTERVALS), metavar="LO:HI",
-                    help="noise-level intervals where CFG applies; the first is the reference (default: 0:1, every step)")
+                    help="noise-level intervals where CFG applies; the first is the reference "
+                         "(default: 0:1, every step)")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--out", required=True)
