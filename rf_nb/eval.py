@@ -31,8 +31,9 @@ __all__ = ['VBENCH_RANGE', 'VBENCH_WEIGHT', 'VBENCH_QUALITY', 'VBENCH_SEMANTIC',
            'imaging_quality', 'texture_fidelity', 'perceive_with_features', 'subject_consistency', 'concordance',
            'translation', 'background_consistency', 'standard_error', 'semantic_dimensions', 'synthbench',
            'synthbench_scores', 'calibrate_synthbench', 'aggregate_seeds', 'vbench_prompts', 'export_vbench_videos',
-           'parse_vbench_results', 'vbench_command', 'run_vbench', 'collect_runs', 'method_records',
-           'summarize_records', 'main_table_markdown', 'main_table_csv', 'paper_claims', 'claims_markdown']
+           'parse_vbench_results', 'vbench_command', 'vbench_static_filter_command', 'run_vbench', 'collect_runs',
+           'method_records', 'summarize_records', 'main_table_markdown', 'main_table_csv', 'paper_claims',
+           'claims_markdown']
 
 # %% ../nbs/11_eval.ipynb #4d30fb5e
 # VBench's normalisation table, weights and groups (Vchitect/VBench scripts/constant.py, used by
@@ -490,9 +491,9 @@ def parse_vbench_results(path: str | Path, per_video: bool = False) -> dict:
         data = json.loads(f.read_text())
         for dim, val in data.items():
             mean, entries = (val[0], val[1] if len(val) > 1 else []) if isinstance(val, (list, tuple)) else (val, [])
-            if per_video:
+            if per_video:       # dynamic degree's entries are booleans (moving or not): read as 1.0 / 0.0
                 vals = [e.get("video_results") for e in entries if isinstance(e, dict)]
-                out[dim] = (float(mean), [float(x) for x in vals if _is_number(x)])
+                out[dim] = (float(mean), [float(x) for x in vals if isinstance(x, bool) or _is_number(x)])
             else:
                 out[dim] = float(mean)
     return out
@@ -514,12 +515,52 @@ def vbench_command(videos_dir: str | Path, out_dir: str | Path, dimension: str, 
     return cmd + [str(e) for e in extra]
 
 
+def vbench_static_filter_command(videos_dir: str | Path, result_dir: str | Path, python: str = "python",
+                                 mode: str = "standard") -> list[str]:
+    """The argv of `vbench static_filter`: copies the static videos of `videos_dir` (RAFT flow below VBench's
+    threshold) to `result_dir/filtered_videos` as `{prompt}-{i}.mp4`. Standard mode keeps VBench's flickering
+    prompts (at most 5 static videos each); custom mode filters every video."""
+    if mode not in VBENCH_MODES:
+        raise ValueError(f"mode={mode!r}: use one of {sorted(VBENCH_MODES)}")
+    scope = "temporal_flickering" if VBENCH_MODES[mode] == "vbench_standard" else "all"
+    return [str(python), "-c", _VBENCH_MAIN, "static_filter", "--videos_path", str(videos_dir),
+            "--result_path", str(result_dir), "--filter_scope", scope]
+
+
+def _run_logged(cmd: Sequence[str], log: Path, env: Mapping[str, str], timeout: float | None, append: bool = False) -> int:
+    "Run `cmd` with its output in `log` (the command line first); returns the exit status."
+    with open(log, "a" if append else "w") as fh:
+        fh.write("$ " + shlex.join(cmd) + "\n")
+        fh.flush()
+        return subprocess.run(list(cmd), stdout=fh, stderr=subprocess.STDOUT, env=dict(env), timeout=timeout).returncode
+
+
+def _static_videos(videos_dir: Path, dim_out: Path, python: str, mode: str, env: Mapping[str, str],
+                   timeout: float | None) -> Path:
+    "VBench's static filter into `dim_out/static_filter/` (reused when there); the folder of static videos."
+    result_dir = dim_out / "static_filter"
+    static_dir = result_dir / "filtered_videos"
+    log = dim_out / "vbench.log"
+    if not (result_dir / "filtered_static_video.json").is_file():
+        rc = _run_logged(vbench_static_filter_command(videos_dir.resolve(), result_dir.resolve(), python, mode),
+                         log, env, timeout)
+        if rc != 0 or not (result_dir / "filtered_static_video.json").is_file():
+            raise RuntimeError(f"VBench's static filter failed (exit {rc}); see {log}")
+    if not static_dir.is_dir() or not any(static_dir.glob("*.mp4")):
+        raise RuntimeError(f"VBench's static filter found no static video in {videos_dir}: temporal flickering is "
+                           "only defined on static videos; pass static_filter=False to score every video (not "
+                           "VBench's protocol)")
+    return static_dir
+
+
 def run_vbench(videos_dir: str | Path, out_dir: str | Path, dimensions: Sequence[str], python: str = "python",
                cache_dir: str | Path | None = None, mode: str = "standard", ngpus: int = 1, resume: bool = True,
-               timeout: float | None = None, extra: Sequence[str] = ()) -> dict[str, float]:
+               timeout: float | None = None, extra: Sequence[str] = (), static_filter: bool = True) -> dict[str, float]:
     """Run `vbench evaluate` in VBench's environment (`python`: its interpreter) for each of `dimensions`, into
     `out_dir/<dimension>/` (skipped if already there and `resume`), with VBENCH_CACHE_DIR=`cache_dir` (weights
-    loaded from there). Returns {dimension: mean} parsed from VBench's result files."""
+    loaded from there). Temporal flickering is scored, as VBench prescribes, on the videos its static filter keeps
+    (`vbench static_filter`, into `out_dir/temporal_flickering/static_filter/`); `static_filter=False` scores every
+    video instead. Returns {dimension: mean} parsed from VBench's result files."""
     dims = [_dim_key(d) for d in dimensions]
     unknown = [d for d in dims if d not in VBENCH_RANGE]
     if unknown:
@@ -548,19 +589,18 @@ def run_vbench(videos_dir: str | Path, out_dir: str | Path, dimensions: Sequence
                 results[dim] = done[dim]
                 continue
         dim_out.mkdir(parents=True, exist_ok=True)
-        cmd = vbench_command(videos_dir.resolve(), dim_out.resolve(), dim, python, mode, ngpus,
+        filtered = dim == "temporal_flickering" and static_filter
+        scored = _static_videos(videos_dir, dim_out, python, mode, env, timeout) if filtered else videos_dir
+        cmd = vbench_command(scored.resolve(), dim_out.resolve(), dim, python, mode, ngpus,
                              load_ckpt_from_local=cache_dir is not None, extra=extra)
         log = dim_out / "vbench.log"
-        with open(log, "w") as fh:
-            fh.write("$ " + shlex.join(cmd) + "\n")
-            fh.flush()
-            proc = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, timeout=timeout)
+        rc = _run_logged(cmd, log, env, timeout, append=filtered)
         try:
             got = parse_vbench_results(dim_out)
         except FileNotFoundError:
             got = {}
-        if proc.returncode != 0 or dim not in got:
-            raise RuntimeError(f"VBench wrote no result for {dim} (exit {proc.returncode}); see {log}")
+        if rc != 0 or dim not in got:
+            raise RuntimeError(f"VBench wrote no result for {dim} (exit {rc}); see {log}")
         results[dim] = got[dim]
     return results
 
