@@ -174,7 +174,9 @@ class RewardConfig:
 @dataclass
 class DMDConfig:
     "Distribution matching distillation (Self-Forcing's recipe), alone or combined with the reward."
-    real_guidance: float = 3.0         # CFG of the real score (the frozen teacher); the fake score is conditional only
+    # CFG of the real score (the frozen teacher), v_u + g (v_c - v_u); the fake score is conditional only.
+    # Self-Forcing writes v_c + g' (v_c - v_u): its guidance_scale 3.0 is g = 4 here (the wan preset's value)
+    real_guidance: float = 3.0
     generator_every: int = 5           # critic updates per generator update (Self-Forcing's dfake_gen_update_ratio)
     min_t: float = 0.02                # DMD noise level, shifted by flow.shift, clamped to [min_t, max_t] (x 1000)
     max_t: float = 0.98
@@ -288,6 +290,7 @@ def _wan() -> Config:
                                   mixed_precision="bf16"),
                "critic": TrainConfig(steps=600, batch_size=1, lr=4e-7, betas=(0.0, 0.999), ema_decay=None,
                                      mixed_precision="bf16")}
+    c.dmd = DMDConfig(real_guidance=4.0)      # Self-Forcing's guidance_scale 3.0 in its v_c + 3 (v_c - v_u) form
     c.eval = EvalConfig(num_prompts=946, videos_per_prompt=5)
     return c
 

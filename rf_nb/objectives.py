@@ -151,7 +151,8 @@ def supervised_frames(frames: str, num_pixel_frames: int, batch: int,
     if frames == "last":
         return torch.full((batch, 1), num_pixel_frames - 1, dtype=torch.long)
     if frames == "random":
-        return torch.randint(num_pixel_frames, (batch, 1), generator=generator)
+        gdev = generator.device if generator is not None else "cpu"       # a CUDA generator draws on its device
+        return torch.randint(num_pixel_frames, (batch, 1), generator=generator, device=gdev).cpu()
     if frames == "all":
         return torch.arange(num_pixel_frames).expand(batch, -1)
     raise ValueError(f"frames={frames!r}: use one of {FRAME_CHOICES}")
@@ -203,7 +204,7 @@ def _rollout_latents(student: Teacher, prompts: list[str], cfg: Config, codec, g
     with torch.no_grad():
         text = student.encode(list(prompts)).to(p.dtype)                     # [B, L, D]
     return rollout(student.transformer, text, noise, student_timesteps(cfg), grad_step=grad_step,
-                   generator=generator, grad_from_block=grad_from_block)
+                   context_noise=cfg.causal.context_noise, generator=generator, grad_from_block=grad_from_block)
 
 
 def _processes() -> int:

@@ -33,7 +33,8 @@ def generate_student(student, prompts: list[str], cfg: Config, seed: int = 0) ->
     gen = torch.Generator().manual_seed(seed)
     noise = torch.randn(shape, generator=gen).to(p.device, p.dtype)          # [B, C, f, h, w]
     text = student.encode(list(prompts)).to(p.dtype)                         # [B, L, D]
-    x0 = rollout(student.transformer, text, noise, student_timesteps(cfg), generator=gen)
+    x0 = rollout(student.transformer, text, noise, student_timesteps(cfg), context_noise=cfg.causal.context_noise,
+                 generator=gen)                                             # the cache written as in training
     return codec.decode(x0.float()).clamp(-1, 1).cpu()
 
 # %% ../nbs/12_pipeline.ipynb #57933447
