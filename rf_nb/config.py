@@ -114,6 +114,9 @@ class CausalConfig:
     sink_frames: int = 3               # long videos: first latent frames kept in the cache forever
     window_frames: int = 12            # long videos: most recent latent frames kept in the cache
     attention: str = "block_causal"    # 'block_causal' (the paper) | 'bidirectional' (open question 3: 4-step, no cache)
+    # the random exit step of the stage-2 rollouts: 'per_block' (each block draws its own; every run here) |
+    # 'shared' (one step for all blocks of a rollout: Self-Forcing's same_step_across_blocks)
+    exit_step: str = "per_block"
 
 
 @dataclass
@@ -494,6 +497,8 @@ def validate(cfg: Config) -> Config:
            f"trajectories.train_fraction={cfg.trajectories.train_fraction}: must be in (0, 1]")
     _check(ca.attention in ("block_causal", "bidirectional"),
            f"causal.attention={ca.attention!r}: use 'block_causal' (the paper) or 'bidirectional'")
+    _check(ca.exit_step in ("per_block", "shared"),
+           f"causal.exit_step={ca.exit_step!r}: use 'per_block' or 'shared' (one exit step for all blocks)")
     dm = cfg.dmd
     _check(dm.generator_every >= 1, f"dmd.generator_every={dm.generator_every}: must be >= 1 (critic steps per generator step)")
     _check(0.0 <= dm.min_t < dm.max_t <= 1.0, f"dmd.min_t={dm.min_t}, dmd.max_t={dm.max_t}: need 0 <= min_t < max_t <= 1")
@@ -602,7 +607,8 @@ def save_config(cfg: Config, path: str | Path) -> Path:
 
 # Fields added after runs existed, left out of `config_hash` while at their default: adding one reruns nothing that
 # was finished before it (a value other than the default changes the hash as any field does).
-HASH_NEUTRAL_DEFAULTS: dict[str, dict[str, Any]] = {"flow": {"guidance_interval": [0.0, 1.0]}}
+HASH_NEUTRAL_DEFAULTS: dict[str, dict[str, Any]] = {"flow": {"guidance_interval": [0.0, 1.0]},
+                                                    "causal": {"exit_step": "per_block"}}
 
 
 def _without_neutral_defaults(d: dict) -> dict:

@@ -193,9 +193,10 @@ def _rollout_latents(student: Teacher, prompts: list[str], cfg: Config, codec, g
     from rf_nb.causal import rollout
     from rf_nb.pipeline import student_timesteps
     p = next(student.transformer.parameters())
-    if grad_step == "random" and _processes() > 1:        # the same forwards on every process (FSDP needs it)
+    one_for_all = cfg.causal.exit_step == "shared"        # Self-Forcing's same_step_across_blocks
+    if grad_step == "random" and (_processes() > 1 or one_for_all):   # several processes: the same forwards on each
         grad_step = shared_exit_steps(cfg.latent_frames // frames_per_block_of(student.transformer),
-                                      len(student_timesteps(cfg)), generator, p.device)
+                                      len(student_timesteps(cfg)), generator, p.device, one_for_all)
     shape = (len(prompts), cfg.model.in_channels, cfg.latent_frames,
              cfg.world.height // codec.spatial_scale, cfg.world.width // codec.spatial_scale)
     gdev = generator.device if generator is not None else "cpu"
@@ -213,14 +214,16 @@ def _processes() -> int:
 
 
 def shared_exit_steps(num_blocks: int, num_steps: int, generator: torch.Generator | None = None,
-                      device: torch.device | str = "cpu") -> list[int]:
+                      device: torch.device | str = "cpu", one_for_all: bool = False) -> list[int]:
     """One random exit step per block, drawn on process 0 and broadcast (the same on every process); the stage-2
     rollouts use it whenever several processes train. Under FSDP a block that exits at step k runs k + 1 forwards,
     each gathering every layer unit: processes that drew different steps would wait on different collectives.
-    (Self-Forcing also shares its exit steps across ranks.) Under DDP it changes nothing but the draws."""
+    (Self-Forcing also shares its exit steps across ranks.) Under DDP it changes nothing but the draws.
+    `one_for_all`: a single step for every block (`causal.exit_step='shared'`)."""
     import torch.distributed as dist
     gdev = generator.device if generator is not None else "cpu"
-    steps = torch.randint(num_steps, (num_blocks,), generator=generator, device=gdev).to(device)   # [blocks]
+    drawn = torch.randint(num_steps, (1 if one_for_all else num_blocks,), generator=generator, device=gdev)
+    steps = drawn.expand(num_blocks).contiguous().to(device)                                   # [blocks]
     if _processes() > 1:
         dist.broadcast(steps, src=0)
     return steps.tolist()
