@@ -545,7 +545,9 @@ def dmd_distill(cfg: Config, student: Teacher, teacher: Teacher, out_dir, reward
                 prompts: list[str] | None = None, perception=None, progress: bool = True,
                 log=print) -> tuple[Teacher, list[dict], dict]:
     """DMD (+ lambda * reward) on `student` (trained in place) against the frozen `teacher`; returns (EMA student,
-    history, trainer metrics). The critic starts from the teacher unless given. Resumes from `out_dir/train`."""
+    history, trainer metrics). The critic starts from the teacher unless given. Resumes from `out_dir/train`.
+    With `dmd.compile` (a backend), the student's block step is compiled for the run and the critic's and teacher's
+    transformers in place."""
     from pathlib import Path
     from rf_nb.codecs import build_codec
     from rf_nb.train import Trainer
@@ -566,4 +568,14 @@ def dmd_distill(cfg: Config, student: Teacher, teacher: Teacher, out_dir, reward
     # checks every `reward.eval_every` *generator* updates, as in the reward stage (DMD's trainer steps are mostly
     # critic updates): runs compare at equal student updates (a 500-step DMD run: 5 checks, not 21)
     every = cfg.reward.eval_every * cfg.dmd.generator_every
-    return fit_with_history(trainer, cfg, reward, out_dir, perception, "student", log, every=every)
+    backend = cfg.dmd.compile
+    if backend is not None:                          # the three models of every DMD step (rf_nb.causal's switch)
+        from rf_nb.causal import compile_block_step
+        compile_block_step(backend=backend)
+        for model in (critic, teacher):
+            model.transformer.compile(backend=backend)
+    try:
+        return fit_with_history(trainer, cfg, reward, out_dir, perception, "student", log, every=every)
+    finally:
+        if backend is not None:
+            compile_block_step(False)                # the process's other students run eager again

@@ -46,10 +46,13 @@ trap pack EXIT
 trap 'pack; exit 143' TERM
 # ABS_POS=grid|factorised: every model of the run gets learned absolute positions (model.abs_pos; issue 3)
 ABS_SET=${ABS_POS:+--set model.abs_pos=$ABS_POS}
-export ABS_SET
+# DMD_COMPILE=inductor: the reproduction's dmd.compile (the DMD-type runs compile their three models;
+# BENCHMARKS.md, the `small` DMD step: 0.64x per cycle for one process alone on an H100; not yet used in a lease)
+DMD_SET=${DMD_COMPILE:+--set dmd.compile=$DMD_COMPILE}
+export ABS_SET DMD_SET
 rp() {
   followed python3 -m rf_nb.reproduce reproduce --preset small --figures-dir "$RF_NB_FIGURES" \
-    --set eval.num_prompts="${EVAL_PROMPTS:-32}" $ABS_SET "$@"
+    --set eval.num_prompts="${EVAL_PROMPTS:-32}" $ABS_SET $DMD_SET "$@"
 }
 export -f rp
 t0=$(date +%s)
