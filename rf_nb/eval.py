@@ -527,7 +527,8 @@ def vbench_static_filter_command(videos_dir: str | Path, result_dir: str | Path,
             "--result_path", str(result_dir), "--filter_scope", scope]
 
 
-def _run_logged(cmd: Sequence[str], log: Path, env: Mapping[str, str], timeout: float | None, append: bool = False) -> int:
+def _run_logged(cmd: Sequence[str], log: Path, env: Mapping[str, str], timeout: float | None,
+                append: bool = False) -> int:
     "Run `cmd` with its output in `log` (the command line first); returns the exit status."
     with open(log, "a" if append else "w") as fh:
         fh.write("$ " + shlex.join(cmd) + "\n")
