@@ -160,8 +160,9 @@ class VideoPipeline:
         """`torch.compile` the student's per-block step (`rf_nb.causal.compile_block_step`: process-wide, every causal
         forward) and, with `decoder`, the Wan VAE's per-latent-frame decode step (`WanVAECodec.compile_decoder`; the
         world's pixel codec has none); `cudnn_benchmark` autotunes the VAE's convolutions on CUDA. The first calls
-        compile (~1-2 min at Wan2.1-1.3B size). One H100, 81 frames at 832x480 with decode: 15.6 FPS eager, 24.6 FPS
-        compiled; first block 0.53 -> 0.29 s (BENCHMARKS.md). `compile_kwargs` go to `torch.compile`."""
+        compile (~1-2 min at Wan2.1-1.3B size). One H100, 81 frames at 832x480 with decode: 15.6 FPS all eager
+        (2026-11-24), 24.6 FPS compiled (2026-12-06); first block 0.53 -> 0.29 s (BENCHMARKS.md). `compile_kwargs` go
+        to `torch.compile`."""
         from rf_nb.causal import compile_block_step
         compile_block_step(**compile_kwargs)
         if decoder and hasattr(self.codec, "compile_decoder"):
