@@ -9,11 +9,14 @@ the GPU serves one process's context at a time, so more processes fill the idle 
     python bench/gpu_share.py --procs 1,10 --seconds 60 --out $OUT/gpu_share.json          # time-sliced
     python bench/gpu_share.py --procs 1,10 --seconds 60 --mps --out $OUT/gpu_share.json    # adds MPS rows
     python bench/gpu_share.py --procs 1,10 --seconds 45 --mps --models compiled --out ...   # compiled models
+    python bench/gpu_share.py --procs 10 --seconds 25 --mps-only --models eager,per_cycle,compiled,compiled_per_cycle
 
 Each worker builds the `small` preset's student, critic and teacher (random weights, the real sizes), runs
 `DistributionMatching` steps (`dmd.generator_every` = 5: four critic-only steps, then one generator step) with
 AdamW on the critic and the student under bf16 autocast, as the DMD stage does, warms up, then counts steps for
-`--seconds`. Random weights cost what trained ones cost. `--dry` runs the tiny preset on the CPU (a test of the
+`--seconds`. `--models` names the variants, each a run of its own: `eager` (the library default), `compiled` (the
+`dmd.compile` models), `per_cycle` (`dmd.critic_rollouts='per_cycle'`) and `compiled_per_cycle` (both). Random
+weights cost what trained ones cost. `--dry` runs the tiny preset on the CPU (a test of the
 script, not a figure). The JSON is rewritten atomically after each configuration.
 """
 from __future__ import annotations
@@ -86,12 +89,17 @@ def dmd_setup(preset: str, seed: int = 0, compiled: bool = False, backend: str =
     return device, cfg.dmd.generator_every, step
 
 
+MODEL_VARIANTS = {"eager": (False, "per_step"), "compiled": (True, "per_step"), "per_cycle": (False, "per_cycle"),
+                  "compiled_per_cycle": (True, "per_cycle")}      # name -> (compiled, dmd.critic_rollouts)
+
+
 def worker(preset: str, seconds: float, warmup_steps: int, seed: int, barrier: Path | None = None,
-           procs: int = 1, compiled: bool = False, backend: str = "inductor") -> dict:
+           procs: int = 1, compiled: bool = False, backend: str = "inductor",
+           critic_rollouts: str = "per_step") -> dict:
     """Steps/s of DMD trainer steps in this process (random-weight models of `preset`, `dmd_setup`), timed after all
     workers warm up; compiling (`compiled`) happens in the warm-up."""
     t_build = time.perf_counter()
-    device, every, step = dmd_setup(preset, seed, compiled, backend)
+    device, every, step = dmd_setup(preset, seed, compiled, backend, critic_rollouts)
 
     def sync() -> None:
         if device.type == "cuda":
@@ -132,12 +140,13 @@ def stop_mps(env: dict[str, str]) -> None:
     subprocess.run(["bash", "-c", f'source "{GPU_LIB}" && mps_stop'], env=os.environ | env, capture_output=True)
 
 
-def run_config(args, procs: int, env: dict[str, str], compiled: bool = False) -> dict:
-    "P workers at once, timed over the same window (a barrier after warm-up); their steps/s summed."
+def run_config(args, procs: int, env: dict[str, str], variant: str = "eager") -> dict:
+    "P workers of one `MODEL_VARIANTS` entry at once, timed over one window (a barrier after warm-up); steps/s summed."
+    compiled, critic_rollouts = MODEL_VARIANTS[variant]
     barrier = Path(tempfile.mkdtemp(prefix="gpu_share_"))
     cmd = [sys.executable, __file__, "worker", "--preset", args.preset, "--seconds", str(args.seconds),
            "--warmup", str(args.warmup), "--barrier", str(barrier), "--procs", str(procs),
-           "--compile-backend", args.compile_backend] + ["--compiled"] * compiled
+           "--compile-backend", args.compile_backend, "--critic-rollouts", critic_rollouts] + ["--compiled"] * compiled
     children = [subprocess.Popen(cmd + ["--seed", str(i)], stdout=subprocess.PIPE, text=True,
                                  env=os.environ | env | {"OMP_NUM_THREADS": "2"}) for i in range(procs)]
     results = []
@@ -147,7 +156,8 @@ def run_config(args, procs: int, env: dict[str, str], compiled: bool = False) ->
         results.append(json.loads(lines[-1]) if c.returncode == 0 and lines else {"error": f"rc {c.returncode}"})
     shutil.rmtree(barrier, ignore_errors=True)
     ok = [r for r in results if "steps_per_s" in r]
-    return {"procs": procs, "compiled": compiled, "workers": results, "ok": len(ok),
+    return {"procs": procs, "models": variant, "compiled": compiled, "critic_rollouts": critic_rollouts,
+            "workers": results, "ok": len(ok),
             "total_steps_per_s": round(sum(r["steps_per_s"] for r in ok), 3)}
 
 
@@ -161,9 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=5, help="untimed DMD steps per worker first")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--mps", action="store_true", help="also run every process count under an MPS daemon")
-    p.add_argument("--models", default="eager", help="'eager', 'compiled' or 'eager,compiled': the models of each "
-                   "configuration (compiled: the student's block step, critic, teacher; compiled in the warm-up)")
+    p.add_argument("--mps-only", action="store_true", help="only the MPS runs (no time-sliced ones)")
+    p.add_argument("--models", default="eager", help="comma-separated variants, each run in turn: "
+                   + ", ".join(MODEL_VARIANTS) + " (compiled: the student's block step, critic, teacher, compiled in "
+                   "the warm-up; per_cycle: dmd.critic_rollouts='per_cycle')")
     p.add_argument("--compiled", action="store_true", help=argparse.SUPPRESS)   # worker: compile
+    p.add_argument("--critic-rollouts", default="per_step", help=argparse.SUPPRESS)   # worker: dmd.critic_rollouts
     p.add_argument("--compile-backend", default="inductor", help="torch.compile backend (the test uses 'eager')")
     p.add_argument("--dry", action="store_true", help="tiny preset on the CPU, 2 s per worker: a test of the script")
     p.add_argument("--out", default="gpu_share.json")
@@ -173,8 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "worker":
         barrier = Path(args.barrier) if args.barrier else None
         print(json.dumps(worker(args.preset, args.seconds, args.warmup, args.seed, barrier, int(args.procs),
-                                args.compiled, args.compile_backend)))
+                                args.compiled, args.compile_backend, args.critic_rollouts)))
         return 0
+    variants = [m.strip() for m in args.models.split(",")]
+    unknown = [v for v in variants if v not in MODEL_VARIANTS]
+    if unknown:
+        p.error(f"unknown --models {unknown}: choose from {', '.join(MODEL_VARIANTS)}")
     out = Path(args.out)
     record = {"command": " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"), "preset": args.preset,
               "models": args.models, "seconds": args.seconds, "warmup_steps": args.warmup,
@@ -186,16 +203,17 @@ def main(argv: list[str] | None = None) -> int:
             Path(tmp).write_text(json.dumps(record, indent=1))
 
     def run_all(mps_env: dict[str, str] | None) -> None:
-        for compiled in [m.strip() == "compiled" for m in args.models.split(",")]:
+        for variant in variants:
             for procs in (int(x) for x in args.procs.split(",")):
-                record["runs"].append({"mps": mps_env is not None, **run_config(args, procs, mps_env or {}, compiled)})
+                record["runs"].append({"mps": mps_env is not None, **run_config(args, procs, mps_env or {}, variant)})
                 r = record["runs"][-1]
-                print(procs, "MPS" if r["mps"] else "time-sliced", "compiled" if compiled else "eager", ":",
-                      r["total_steps_per_s"], "steps/s", flush=True)
+                print(procs, "MPS" if r["mps"] else "time-sliced", variant, ":", r["total_steps_per_s"], "steps/s",
+                      flush=True)
                 save()
 
-    run_all(None)
-    if args.mps:
+    if not args.mps_only:
+        run_all(None)
+    if args.mps or args.mps_only:
         env = start_mps(Path("/tmp/rf_nb_mps"))
         record["mps"] = "started" if env else "unavailable (no nvidia-cuda-mps-control, or it failed to start)"
         if env:

@@ -44,6 +44,9 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     dmd_step_compiled) script dmd_step_compiled bench/dmd_step.py --preset small --steps 25 --warmup 10 --compiled ;;
     dmd_step_cycle) script dmd_step_cycle bench/dmd_step.py --preset small --steps 25 --critic-rollouts per_cycle ;;
     share_compiled) script share_compiled bench/gpu_share.py --procs 1,10 --seconds 30 --mps --models compiled ;;
+    # 10 processes under MPS, the same-call eager baseline first, then each DMD lever (issue 9; a lease runs 10)
+    share_levers) script share_levers bench/gpu_share.py --procs 10 --seconds 25 --mps-only \
+      --models eager,per_cycle,compiled_per_cycle,compiled ;;
     *) echo "unknown run $r" ;;
   esac
 done; done

@@ -26,19 +26,23 @@ def test_multi_gpu_bench_dry_two_processes(tmp_path):
 
 
 def test_gpu_share_bench_dry(tmp_path):
-    """bench/gpu_share.py (issue 9): DMD steps/s of P processes sharing a device, eager and compiled (here
-    with the 'eager' backend: Dynamo tracing without inductor's minutes of CPU compiling); whole generator cycles."""
+    """bench/gpu_share.py (issue 9): DMD steps/s of P processes sharing a device, eager and compiled with batched
+    critic rollouts (here with the 'eager' backend: Dynamo tracing without inductor's minutes of CPU compiling);
+    whole generator cycles; an unknown variant is refused before anything runs."""
     out = tmp_path / "share.json"
+    bad = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_share.py"), "--dry", "--models", "eager,fast",
+                          "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert bad.returncode == 2 and "unknown --models ['fast']" in bad.stderr and not out.exists()
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "gpu_share.py"), "--dry", "--procs", "1", "--mps",
-                        "--models", "eager,compiled", "--compile-backend", "eager", "--out", str(out)],
+                        "--models", "eager,compiled_per_cycle", "--compile-backend", "eager", "--out", str(out)],
                        cwd=ROOT, capture_output=True, text=True, timeout=600,
                        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})     # no nvidia-cuda-mps-control here
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     record = json.loads(out.read_text())
     assert record["preset"] == "tiny" and record["mps"].startswith("unavailable")
     eager, compiled = record["runs"]
-    assert [(r["procs"], r["ok"], r["mps"], r["compiled"]) for r in (eager, compiled)] == [(1, 1, False, False),
-                                                                                           (1, 1, False, True)]
+    assert [(r["procs"], r["ok"], r["mps"], r["compiled"], r["critic_rollouts"]) for r in (eager, compiled)] == [
+        (1, 1, False, False, "per_step"), (1, 1, False, True, "per_cycle")]
     for run in (eager, compiled):
         (w,) = run["workers"]
         assert w["steps"] % 5 == 0 and w["steps"] > 0 and w["steps_per_s"] == run["total_steps_per_s"] > 0
