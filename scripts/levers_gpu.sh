@@ -47,6 +47,8 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     # 10 processes under MPS, the same-call eager baseline first, then each DMD lever (issue 9; a lease runs 10)
     share_levers) script share_levers bench/gpu_share.py --procs 10 --seconds 25 --mps-only \
       --models eager,per_cycle,compiled_per_cycle,compiled ;;
+    # the Wan VAE decode of 81 frames: FLOPs, kernel kinds, eager / channels_last / compiled / both (bench/vae_decode.py)
+    vae_decode) script vae_decode bench/vae_decode.py --cudnn-benchmark ;;
     *) echo "unknown run $r" ;;
   esac
 done; done

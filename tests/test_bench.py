@@ -93,3 +93,30 @@ def test_wan_scale_trajectories_with_a_guidance_interval(tmp_path):
     assert iv["interval"] == [0.0, 0.92] and 0 < iv["guided_steps"] < iv["steps"]
     assert set(tr["timings"]) >= {"sample_1_steps_unguided_s", "sample_3_steps_unguided_s"}
     assert all(math.isfinite(iv[k]) for k in ("seconds_per_unguided_step", "seconds_per_trajectory"))
+
+
+def test_vae_decode_bench_dry(tmp_path):
+    """bench/vae_decode.py (issue 9): the Wan VAE decode per variant (here a tiny VAE of the same class on the CPU,
+    eager and channels_last: the same frames cost the same FLOPs); kernels sorted into kinds by name; an unknown
+    variant is refused before anything runs."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from vae_decode import kernel_kind
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    assert kernel_kind("sm90_xmma_fprop_implicit_gemm_bf16bf16_bf16f32_f32_ndhwc") == "conv"
+    assert kernel_kind("void cudnn::ops::nchwToNhwcKernel<__nv_bfloat16>") == "layout"
+    assert kernel_kind("triton_poi_fused_cat_silu_0") == "triton"
+    assert kernel_kind("void at::native::elementwise_kernel<128, 2>") == "other"
+    out = tmp_path / "vae.json"
+    script = [sys.executable, str(ROOT / "bench" / "vae_decode.py"), "--dry", "--latents", "5", "--reps", "2"]
+    bad = subprocess.run(script + ["--variants", "eager,fast", "--out", str(out)], cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert bad.returncode == 2 and "unknown --variants ['fast']" in bad.stderr and not out.exists()
+    p = subprocess.run(script + ["--variants", "eager,channels_last", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    r = json.loads(out.read_text())
+    assert r["pixel_frames"] == 17 and r["latents"] == [1, 16, 5, 4, 4] and r["flops"] > 0
+    for v in ("eager", "channels_last"):
+        assert len(r["variants"][v]["times_s"]) == 2 and r["variants"][v]["decode_s"] > 0
