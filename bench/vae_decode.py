@@ -36,12 +36,12 @@ VARIANTS = ("eager", "channels_last", "compiled", "compiled_channels_last")
 def kernel_kind(name: str) -> str:
     "The kind of a CUDA kernel from its name: conv, layout (a transpose between NCDHW and NDHWC), triton, other."
     n = name.lower()
+    if n.startswith("triton"):                     # before conv: Inductor names a kernel after the ops it fuses,
+        return "triton"                            # e.g. triton_poi_fused_constant_pad_nd_convolution_...
     if "nchwtonhwc" in n or "nhwctonchw" in n or "transpose" in n:
         return "layout"
     if any(k in n for k in ("conv", "fprop", "xmma", "implicit_gemm", "cudnn", "cutlass", "dgrad", "wgrad")):
         return "conv"
-    if n.startswith("triton"):
-        return "triton"
     return "other"
 
 

@@ -12,7 +12,8 @@ after every figure (other figures already in the file are kept), so a run killed
     python bench/wan_scale.py all --dry --out /tmp/wan_dry.json    # tiny same-class models on CPU, seconds
 
 Figures: generate, teacher_forward, ode_step, reward_step, trajectories.
-Levers: --reps N --warmup N --compile [--compile-mode M] --compile-vae --attn {default,flash,efficient,cudnn,math}
+Levers: --reps N --warmup N --compile [--compile-mode M] --compile-vae --vae-channels-last
+        --attn {default,flash,efficient,cudnn,math}
         --grad-ckpt {auto,on,off} --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K
         [--guidance-interval LO HI] --budget-s S"""
 from __future__ import annotations
@@ -331,6 +332,7 @@ def settings(b: Bench, **extra) -> dict:
     cfg = b.cfg
     return {"preset": cfg.preset, "dry": b.dry, "device": str(b.device), "inference_dtype": str(b.dtype),
             "compile": b.args.compile, "compile_mode": b.args.compile_mode, "compile_vae": b.args.compile_vae,
+            "vae_channels_last": b.args.vae_channels_last,
             "cudnn_benchmark": b.args.cudnn_benchmark, "attn": b.args.attn, "batch": 1,
             "pixels": f"{cfg.world.width}x{cfg.world.height}x{cfg.world.num_frames}",
             "latents": [cfg.model.in_channels, cfg.latent_frames, *b.latent_hw],
@@ -386,6 +388,8 @@ def fig_generate(b: Bench) -> dict:
     student = build_transformer(b, dt, compile_blocks=False).eval().requires_grad_(False)
     student = make_causal(student, cfg.causal.frames_per_block)
     codec = build_vae_codec(b, dt)
+    if b.args.vae_channels_last:              # before compiling: a compiled step keeps the weights' strides
+        codec.channels_last()
     if b.args.compile_vae:                    # the library's switch: every decode path runs the compiled step
         codec.compile_decoder()
     text = text_embedding(b, dt)                                               # [1, L, D]
@@ -776,6 +780,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--compile-vae", action="store_true",
                     help="generate: WanVAECodec.compile_decoder() (the per-latent-frame decode step, its\n"
                          "causal cache included)")
+    ap.add_argument("--vae-channels-last", action="store_true",
+                    help="generate: WanVAECodec.channels_last() (3-D convolutions in NDHWC, before any compile)")
     ap.add_argument("--attn", default="default", choices=("default", "flash", "efficient", "cudnn", "math"),
                     help="SDPA kernel for scaled_dot_product_attention calls (flex attention unaffected)")
     ap.add_argument("--grad-ckpt", default="auto",

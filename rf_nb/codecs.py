@@ -309,6 +309,8 @@ class WanVAECodec(LatentCodec):
                              persistent=False)
         self._n_convs = sum(isinstance(m, WanCausalConv3d) for m in vae.decoder.modules())
         self._frame_step: Callable | None = None                                  # compile_decoder() sets it
+        self.decoder_compiled = False                       # compile_decoder() has run: channels_last() refuses
+        self._channels_last = False
 
     @classmethod
     def from_local(cls, path: str | Path, device: str | torch.device = "cpu",
@@ -350,6 +352,8 @@ class WanVAECodec(LatentCodec):
         "Normalised latents [B, C, f, h, w] -> video [B, 3, 4(f-1)+1, 8h, 8w] in [-1, 1]."
         z = self.denormalize(latents.to(self.vae.dtype))                           # [B, C, f, h, w]
         if self._frame_step is None:
+            if self._channels_last:
+                z = z.contiguous(memory_format=torch.channels_last_3d)
             return self.vae.decode(z).sample                                       # diffusers' own loop
         cache = self.new_decoder_cache()                                           # the same loop, compiled steps
         frames = [self.decode_latent_frame(z[:, :, i:i + 1], cache, first=i == 0) for i in range(z.shape[2])]
@@ -387,6 +391,24 @@ class WanVAECodec(LatentCodec):
                              "causal cache between steps; use the default mode or 'max-autotune-no-cudagraphs'")
         self._frame_step = torch.compile(self._decode_latent_frame, **{"dynamic": False, **compile_kwargs}) \
             if enable else None
+        self.decoder_compiled |= enable
+        return self
+
+    def channels_last(self, enable: bool = True) -> "WanVAECodec":
+        """Every 3-D convolution weight of the VAE in `torch.channels_last_3d` (`enable=False`: contiguous again), and
+        the latents of the eager `decode` with them. cuDNN's fast 3-D convolution kernels read NDHWC, so with NCDHW
+        tensors it transposes around every convolution: 11 % of the eager decode's kernel time and 17 % of the
+        compiled one's on an H200 (2026-12-06, BENCHMARKS.md). The same frames up to the convolution algorithm's
+        rounding. Call it before the first `compile_decoder()`: a compiled step assumes the weights' strides it was
+        compiled with, and changing them afterwards fails inside the compiled code."""
+        if self.decoder_compiled:
+            raise RuntimeError("WanVAECodec.channels_last: call it before the first compile_decoder(); a compiled "
+                               "decode step keeps the weight strides it was compiled with (build a new codec)")
+        fmt = torch.channels_last_3d if enable else torch.contiguous_format
+        for m in self.vae.modules():
+            if isinstance(m, nn.Conv3d):
+                m.weight.data = m.weight.data.contiguous(memory_format=fmt)
+        self._channels_last = enable
         return self
 
     def _decode_latent_frame(self, z: Tensor, feat_cache: list, first: bool) -> Tensor:

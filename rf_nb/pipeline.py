@@ -156,16 +156,22 @@ class VideoPipeline:
         dtype = pick_dtype(device, cfg.dtype) if dtype is None else dtype
         return cls(student.to(device=device, dtype=dtype).requires_grad_(False), cfg)
 
-    def compile(self, decoder: bool = True, cudnn_benchmark: bool = True, **compile_kwargs) -> "VideoPipeline":
+    def compile(self, decoder: bool = True, cudnn_benchmark: bool = True, channels_last: bool = True,
+                **compile_kwargs) -> "VideoPipeline":
         """`torch.compile` the student's per-block step (`rf_nb.causal.compile_block_step`: process-wide, every causal
         forward) and, with `decoder`, the Wan VAE's per-latent-frame decode step (`WanVAECodec.compile_decoder`; the
-        world's pixel codec has none); `cudnn_benchmark` autotunes the VAE's convolutions on CUDA. The first calls
-        compile (~1-2 min at Wan2.1-1.3B size). One H100, 81 frames at 832x480 with decode: 15.6 FPS all eager
-        (2026-11-24), 24.6 FPS compiled (2026-12-06); first block 0.53 -> 0.29 s (BENCHMARKS.md). `compile_kwargs` go
-        to `torch.compile`."""
+        world's pixel codec has none), its 3-D convolutions first put in channels-last layout (`channels_last`,
+        `WanVAECodec.channels_last`; only before the codec's first compile); `cudnn_benchmark` autotunes the VAE's
+        convolutions on CUDA. The first calls compile (~1-2 min at Wan2.1-1.3B size). One H100, 81 frames at 832x480
+        with decode: 15.6 FPS all eager (2026-11-24), 24.6 FPS compiled (2026-12-06; the decode in 1.15 s);
+        first block 0.53 -> 0.29 s. Channels-last took the compiled decode from 1.07 to 0.89 s on an H200
+        (2026-12-06); the generation's FPS with it is not measured yet (BENCHMARKS.md). `compile_kwargs` go to
+        `torch.compile`."""
         from rf_nb.causal import compile_block_step
         compile_block_step(**compile_kwargs)
         if decoder and hasattr(self.codec, "compile_decoder"):
+            if channels_last and hasattr(self.codec, "channels_last") and not self.codec.decoder_compiled:
+                self.codec.channels_last()
             graphed = compile_kwargs.get("mode") in ("reduce-overhead", "max-autotune")   # the decoder refuses these
             self.codec.compile_decoder(**{k: v for k, v in compile_kwargs.items() if not (k == "mode" and graphed)})
         if cudnn_benchmark and next(self.student.transformer.parameters()).is_cuda:

@@ -34,6 +34,8 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     teacher_cudnn) bench teacher_cudnn teacher_forward --compile --attn cudnn --reps 5 --budget-s 30 ;;
     gen)       bench gen generate --compile --cudnn-benchmark --reps 3 --budget-s 40 ;;
     gen_vae)   bench gen_vae generate --compile --compile-vae --cudnn-benchmark --reps 3 --budget-s 40 ;;
+    gen_vae_cl) bench gen_vae_cl generate --compile --compile-vae --vae-channels-last --cudnn-benchmark --reps 3 \
+      --budget-s 40 ;;
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
     traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
     traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;
@@ -47,7 +49,8 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     # 10 processes under MPS, the same-call eager baseline first, then each DMD lever (issue 9; a lease runs 10)
     share_levers) script share_levers bench/gpu_share.py --procs 10 --seconds 25 --mps-only \
       --models eager,per_cycle,compiled_per_cycle,compiled ;;
-    # the Wan VAE decode of 81 frames: FLOPs, kernel kinds, eager / channels_last / compiled / both (bench/vae_decode.py)
+    # the Wan VAE decode of 81 frames: FLOPs, kernel kinds, eager / channels_last / compiled / both
+    # (bench/vae_decode.py)
     vae_decode) script vae_decode bench/vae_decode.py --cudnn-benchmark ;;
     *) echo "unknown run $r" ;;
   esac

@@ -69,13 +69,15 @@ def test_wan_scale_bench_dry_all(tmp_path):
     CPU (~10 s); bench/multi_gpu.py reuses its figures, so a change to them shows here first."""
     out = tmp_path / "ws.json"
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "wan_scale.py"), "all", "--dry", "--reps", "1",
-                        "--warmup", "0", "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+                        "--warmup", "0", "--vae-channels-last", "--out", str(out)], cwd=ROOT, capture_output=True,
+                       text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     figs = json.loads(out.read_text())["figures"]
     assert {k: v["status"] for k, v in figs.items()} == {k: "done" for k in (
         "attention", "teacher_forward", "generate", "trajectories", "ode_step", "reward_step")}
     gen = figs["generate"]
-    assert (gen["settings"]["compile"], gen["settings"]["compile_vae"]) == (False, False)
+    assert (gen["settings"]["compile"], gen["settings"]["compile_vae"], gen["settings"]["vae_channels_last"]) == (
+        False, False, True)
     assert gen["derived"]["fps_with_vae_decode"] < gen["derived"]["fps_transformer_only"]   # decode costs time
     assert "guidance_interval" not in figs["trajectories"]["derived"]                        # only when asked for
 
@@ -107,6 +109,7 @@ def test_vae_decode_bench_dry(tmp_path):
     assert kernel_kind("sm90_xmma_fprop_implicit_gemm_bf16bf16_bf16f32_f32_ndhwc") == "conv"
     assert kernel_kind("void cudnn::ops::nchwToNhwcKernel<__nv_bfloat16>") == "layout"
     assert kernel_kind("triton_poi_fused_cat_silu_0") == "triton"
+    assert kernel_kind("triton_poi_fused_constant_pad_nd_convolution_mul_silu_4") == "triton"   # fused around a conv
     assert kernel_kind("void at::native::elementwise_kernel<128, 2>") == "other"
     out = tmp_path / "vae.json"
     script = [sys.executable, str(ROOT / "bench" / "vae_decode.py"), "--dry", "--latents", "5", "--reps", "2"]
