@@ -4,9 +4,10 @@ this script times it per variant, counts its FLOPs (`torch.utils.flop_counter`, 
 one decode per variant, summing CUDA kernel time by kind: convolution (cuDNN / CUTLASS), layout transposes
 (NCDHW <-> NDHWC), fused Triton kernels (compiled), and the rest.
 
-Variants (`--variants`, each timed in turn on the same VAE): `eager` (the library default), `channels_last` (the
-VAE's 3-D convolution weights and the latents in `torch.channels_last_3d`, which cuDNN's fast 3-D kernels read
-without a transpose), `compiled` (`WanVAECodec.compile_decoder()`), `compiled_channels_last` (both).
+Variants (`--variants`, each timed in turn on a new codec with the same seeded weights): `eager` (the library
+default), `channels_last` (`WanVAECodec.channels_last()`: the 3-D convolution weights in `torch.channels_last_3d`,
+which cuDNN's fast 3-D kernels read without a transpose), `compiled` (`WanVAECodec.compile_decoder()`),
+`compiled_channels_last` (both, the layout first).
 
     python bench/vae_decode.py --out $OUT/vae_decode.json                 # one H100, bf16: ~3 min
     python bench/vae_decode.py --dry --out /tmp/vae_dry.json              # a tiny VAE of the same class on the CPU
@@ -24,7 +25,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from rf_nb.codecs import WanVAECodec
 from rf_nb.config import atomic_path, pick_device
@@ -51,14 +52,6 @@ def build_codec(device: torch.device, dtype: torch.dtype, dry: bool) -> WanVAECo
     torch.manual_seed(0)
     vae = AutoencoderKLWan(**(DRY_VAE if dry else {})).to(device, dtype).eval().requires_grad_(False)
     return WanVAECodec(vae).to(device)
-
-
-def set_channels_last(codec: WanVAECodec, enable: bool) -> None:
-    "Every 3-D convolution weight of the VAE in `torch.channels_last_3d` (enable) or contiguous (not)."
-    fmt = torch.channels_last_3d if enable else torch.contiguous_format
-    for m in codec.vae.modules():
-        if isinstance(m, nn.Conv3d):
-            m.weight.data = m.weight.data.contiguous(memory_format=fmt)
 
 
 def decode_flops(codec: WanVAECodec, latents: Tensor) -> float:
@@ -141,9 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     record["flops"] = decode_flops(codec, latents)
     save()
     for v in variants:
-        set_channels_last(codec, "channels_last" in v)
+        # a new codec (the same seeded weights) per variant: the library's channels_last() comes before any compile
+        codec = build_codec(device, dtype, args.dry)
+        if "channels_last" in v:
+            codec.channels_last()
         codec.compile_decoder(enable=v.startswith("compiled"))
-        z = latents.contiguous(memory_format=torch.channels_last_3d) if "channels_last" in v else latents
+        z = latents
         t0 = time.perf_counter()
         try:
             times = time_decode(codec, z, device, args.reps)
@@ -162,7 +158,6 @@ def main(argv: list[str] | None = None) -> int:
         record["variants"][v] = r
         save()
         print(v, f"decode {med:.3f} s, {r['tflops_per_s']} TFLOP/s,", r["profile"].get("by_kind_share", {}), flush=True)
-    codec.compile_decoder(enable=False)
     return 0
 
 
