@@ -9,7 +9,8 @@ default), `channels_last` (`WanVAECodec.channels_last()`: the 3-D convolution we
 which cuDNN's fast 3-D kernels read without a transpose), `compiled` (`WanVAECodec.compile_decoder()`),
 `compiled_channels_last` (both, the layout first).
 
-    python bench/vae_decode.py --out $OUT/vae_decode.json                 # one H100, bf16: ~3 min
+    python bench/vae_decode.py --out $OUT/vae_decode.json    # bf16; on one H200 (2026-12-06) 152 s for three variants
+                                                             # and 104 s for the fourth, compiling included
     python bench/vae_decode.py --dry --out /tmp/vae_dry.json              # a tiny VAE of the same class on the CPU
 
 Random weights cost what trained ones cost. Medians of `--reps` timed decodes after one warm-up (compiling happens

@@ -99,8 +99,8 @@ def test_wan_scale_trajectories_with_a_guidance_interval(tmp_path):
 
 def test_vae_decode_bench_dry(tmp_path):
     """bench/vae_decode.py (issue 9): the Wan VAE decode per variant (here a tiny VAE of the same class on the CPU,
-    eager and channels_last: the same frames cost the same FLOPs); kernels sorted into kinds by name; an unknown
-    variant is refused before anything runs."""
+    eager and channels_last; the frames themselves are compared in 03_codecs); kernels sorted into kinds by name;
+    an unknown variant is refused before anything runs."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
         from vae_decode import kernel_kind
