@@ -139,7 +139,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = ap.parse_args(argv)
     # the flags wan_scale's figures read
     args.compile, args.compile_mode, args.cudnn_benchmark, args.compile_vae = False, "default", False, False
-    args.vae_channels_last = False
+    args.vae_channels_last, args.profile = False, False
     args.guidance_interval = None
     args.attn, args.device = "default", "auto"
     return args

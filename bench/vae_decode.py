@@ -1,8 +1,8 @@
 """Where the Wan VAE decode of a generated clip goes (issue 9: >= 30 FPS including the decode). The decode of 21
 latents to 81 frames at 832x480 is a third of a generation's time once the transformer is compiled (BENCHMARKS.md):
 this script times it per variant, counts its FLOPs (`torch.utils.flop_counter`, convolutions included) and profiles
-one decode per variant, summing CUDA kernel time by kind: convolution (cuDNN / CUTLASS), layout transposes
-(NCDHW <-> NDHWC), fused Triton kernels (compiled), and the rest.
+one decode per variant, summing CUDA kernel time by kind (`bench/kernels.py`): convolution (cuDNN / CUTLASS),
+layout transposes (NCDHW <-> NDHWC), fused Triton kernels (compiled), and the rest.
 
 Variants (`--variants`, each timed in turn on a new codec with the same seeded weights): `eager` (the library
 default), `channels_last` (`WanVAECodec.channels_last()`: the 3-D convolution weights in `torch.channels_last_3d`,
@@ -22,7 +22,6 @@ import json
 import statistics
 import sys
 import time
-from collections import defaultdict
 from pathlib import Path
 
 import torch
@@ -31,20 +30,10 @@ from torch import Tensor
 from rf_nb.codecs import WanVAECodec
 from rf_nb.config import atomic_path, pick_device
 
+from kernels import profile_kernels          # bench/kernels.py (this folder is on sys.path)
+
 DRY_VAE = {"base_dim": 8, "dim_mult": [1, 2, 2, 2], "num_res_blocks": 1}   # bench/wan_scale.py's tiny VAE
 VARIANTS = ("eager", "channels_last", "compiled", "compiled_channels_last")
-
-
-def kernel_kind(name: str) -> str:
-    "The kind of a CUDA kernel from its name: conv, layout (a transpose between NCDHW and NDHWC), triton, other."
-    n = name.lower()
-    if n.startswith("triton"):                     # before conv: Inductor names a kernel after the ops it fuses,
-        return "triton"                            # e.g. triton_poi_fused_constant_pad_nd_convolution_...
-    if "nchwtonhwc" in n or "nhwctonchw" in n or "transpose" in n:
-        return "layout"
-    if any(k in n for k in ("conv", "fprop", "xmma", "implicit_gemm", "cudnn", "cutlass", "dgrad", "wgrad")):
-        return "conv"
-    return "other"
 
 
 def build_codec(device: torch.device, dtype: torch.dtype, dry: bool) -> WanVAECodec:
@@ -61,29 +50,6 @@ def decode_flops(codec: WanVAECodec, latents: Tensor) -> float:
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         codec.decode(latents)
     return float(counter.get_total_flops())
-
-
-def kernel_profile(codec: WanVAECodec, latents: Tensor, device: torch.device, top: int = 12) -> dict:
-    "CUDA kernel time of one decode by kind (`kernel_kind`) and the `top` kernels; empty off CUDA."
-    if device.type != "cuda":
-        return {}
-    from torch.profiler import ProfilerActivity, profile
-    with profile(activities=[ProfilerActivity.CUDA]) as prof, torch.no_grad():
-        codec.decode(latents)
-        torch.cuda.synchronize()
-    by_kind: dict[str, float] = defaultdict(float)
-    kernels = []
-    for e in prof.key_averages():
-        t = getattr(e, "self_device_time_total", None) or getattr(e, "self_cuda_time_total", 0.0)
-        if t <= 0:
-            continue
-        by_kind[kernel_kind(e.key)] += t / 1e6                                     # us -> s
-        kernels.append((t / 1e6, e.count, e.key[:140]))
-    total = sum(by_kind.values())
-    kernels.sort(reverse=True)
-    return {"kernel_s": round(total, 4), "by_kind_s": {k: round(v, 4) for k, v in by_kind.items()},
-            "by_kind_share": {k: round(v / total, 3) for k, v in by_kind.items()} if total else {},
-            "top": [{"s": round(t, 4), "calls": c, "name": n} for t, c, n in kernels[:top]]}
 
 
 def time_decode(codec: WanVAECodec, latents: Tensor, device: torch.device, reps: int) -> list[float]:
@@ -153,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         r = {"decode_s": round(med, 4), "times_s": [round(t, 4) for t in times],
              "first_call_s": round(time.perf_counter() - t0 - sum(times), 2),
              "tflops_per_s": round(record["flops"] / med / 1e12, 3), "frames_per_s": round(pixel_frames / med, 1),
-             "profile": kernel_profile(codec, z, device)}
+             "profile": profile_kernels(lambda: codec.decode(z), device)}
         if device.type == "cuda":
             r["peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         record["variants"][v] = r

@@ -12,7 +12,7 @@ after every figure (other figures already in the file are kept), so a run killed
     python bench/wan_scale.py all --dry --out /tmp/wan_dry.json    # tiny same-class models on CPU, seconds
 
 Figures: generate, teacher_forward, ode_step, reward_step, trajectories.
-Levers: --reps N --warmup N --compile [--compile-mode M] --compile-vae --vae-channels-last
+Levers: --reps N --warmup N --compile [--compile-mode M] --compile-vae --vae-channels-last --profile
         --attn {default,flash,efficient,cudnn,math}
         --grad-ckpt {auto,on,off} --precision {autocast,bf16} --grad-step {random,0,1,2,3,-1} --traj-steps K
         [--guidance-interval LO HI] --budget-s S"""
@@ -50,6 +50,8 @@ from rf_nb.objectives import ODERegression, RewardFineTuning, make_student
 from rf_nb.pipeline import student_timesteps
 from rf_nb.teacher import Teacher, count_parameters, sample
 from rf_nb.train import Trainer
+
+from kernels import achieved_tflops, profile_kernels    # bench/kernels.py (this folder is on sys.path)
 
 GIB = 2**30
 FIGURES = ("attention", "generate", "teacher_forward", "trajectories", "ode_step", "reward_step")   # riskiest last
@@ -104,19 +106,31 @@ def block_causal_pairs(frames: int, tokens_per_frame: int, frames_per_block: int
     return float(per_block) ** 2 * n_blocks * (n_blocks + 1) / 2
 
 
-def generation_flops(cfg: Config, tokens_per_frame: int, batch: int = 1) -> dict[str, float]:
+def generation_flops(cfg: Config, tokens_per_frame: int, batch: int = 1) -> dict[str, Any]:
     """FLOPs of one causal generation as `rf_nb.causal.stream` runs it: per block, one forward per denoising step and
     (all blocks but the last) one clean-context pass, each with fpb x T queries against the cached frames plus its
     own; the text K/V are projected once (`encode_text`)."""
     m, fpb, steps = cfg.model, cfg.causal.frames_per_block, len(cfg.flow.student_timesteps)
-    n, total, forwards = fpb * tokens_per_frame, 0.0, 0
+    n, forwards = fpb * tokens_per_frame, 0
+    parts: dict[str, float] = {}
     for blk in range(cfg.num_blocks):
         passes = steps + (1 if blk + 1 < cfg.num_blocks else 0)
         keys = (blk + 1) * n
-        total += passes * wan_forward_flops(m, n, cfg.text.max_length, batch, n * keys, text_kv=False)["total"]
+        one = wan_forward_flops(m, n, cfg.text.max_length, batch, n * keys, text_kv=False)
+        for k, v in one.items():
+            parts[k] = parts.get(k, 0.0) + passes * v
         forwards += passes
     once = wan_forward_flops(m, 0, cfg.text.max_length, batch, 0, text_kv=True)   # text embedder + text K/V
-    return {"total": total + once["total"], "forwards": forwards}
+    for k, v in once.items():
+        parts[k] = parts.get(k, 0.0) + v
+    return {"total": parts.pop("total"), "forwards": forwards, "parts": parts}
+
+
+def flops_by_kernel_kind(parts: dict[str, float]) -> dict[str, float]:
+    """`wan_forward_flops` parts grouped by the kernels that run them (`bench/kernels.py` kinds): the attention
+    scores (self and cross, QK^T and AV) in SDPA's attention kernels, every projection in GEMMs."""
+    attention = parts.get("self_attn_scores", 0.0) + parts.get("cross_attn_scores", 0.0)
+    return {"attention": attention, "gemm": sum(v for k, v in parts.items() if k != "total") - attention}
 
 
 # ----------------------------------------------------------------------------------------------- building blocks
@@ -453,6 +467,13 @@ def fig_generate(b: Bench) -> dict:
         measure(b, "generate", streamed(False), record, tag="stream_decode")
         measure(b, "generate", streamed(True), record, tag="overlap_decode")
     flops = generation_flops(cfg, b.tokens_per_frame)
+    if b.args.profile:                       # one more transformer-only generation, its kernels by kind
+        record["profile"] = profile_kernels(lambda: list(blocks()), dev)
+        record["profile"]["flops_by_kind"] = flops_by_kernel_kind(flops["parts"])
+        record["profile"]["achieved_tflops_per_s_by_kind"] = achieved_tflops(record["profile"],
+                                                                             flops_by_kernel_kind(flops["parts"]))
+        print("  [generate] kernels by kind:", record["profile"]["by_kind_s"],
+              record["profile"]["achieved_tflops_per_s_by_kind"], flush=True)
     t_tr, t_tot = med(record["timings"], "transformer_s"), med(record["timings"], "total_s")
     record["derived"] = {
         "fps_with_vae_decode": pixel_frames / t_tot, "fps_transformer_only": pixel_frames / t_tr,
@@ -503,6 +524,14 @@ def fig_teacher_forward(b: Bench) -> dict:
     record["derived"] = {"seconds": med(timings, "wall_s"), "model_tflops": flops["total"] / 1e12,
                          "achieved_tflops_per_s": flops["total"] / med(timings, "wall_s") / 1e12,
                          "flops_breakdown_tflops": {k: v / 1e12 for k, v in flops.items()}}
+    if b.args.profile:                       # one more forward, its kernels by kind
+        with torch.no_grad():
+            record["profile"] = profile_kernels(forward, dev)
+        record["profile"]["flops_by_kind"] = flops_by_kernel_kind(flops)
+        record["profile"]["achieved_tflops_per_s_by_kind"] = achieved_tflops(record["profile"],
+                                                                             flops_by_kernel_kind(flops))
+        print("  [teacher_forward] kernels by kind:", record["profile"]["by_kind_s"],
+              record["profile"]["achieved_tflops_per_s_by_kind"], flush=True)
     record["includes"] = ("rf_nb.teacher.Teacher.forward on a given text embedding: WanTransformer3DModel forward "
                           "(patch embed, time + text embedders, 30 blocks with full self-attention over all "
                           "tokens and cross-attention to 512 text tokens, output projection), batch 1, t = 500")
@@ -777,6 +806,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     choices=("default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs"),
                     help="torch.compile mode of the block step with --compile (reduce-overhead: CUDA graphs)")
     ap.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (VAE convs)")
+    ap.add_argument("--profile", action="store_true",
+                    help="generate, teacher_forward: one more run under torch.profiler, kernel time by kind and "
+                         "each kind's achieved TFLOP/s (bench/kernels.py)")
     ap.add_argument("--compile-vae", action="store_true",
                     help="generate: WanVAECodec.compile_decoder() (the per-latent-frame decode step, its\n"
                          "causal cache included)")

@@ -31,11 +31,13 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     ode_off)   bench ode_off ode_step --compile --grad-ckpt off --reps 3 --budget-s 40 ;;
     ode_half)  bench ode_half ode_step --compile --grad-ckpt 15 --reps 3 --budget-s 40 ;;
     teacher)   bench teacher teacher_forward --compile --reps 5 --budget-s 30 ;;
+    teacher_profile) bench teacher_profile teacher_forward --compile --reps 5 --budget-s 30 --profile ;;
     teacher_cudnn) bench teacher_cudnn teacher_forward --compile --attn cudnn --reps 5 --budget-s 30 ;;
     gen)       bench gen generate --compile --cudnn-benchmark --reps 3 --budget-s 40 ;;
     gen_vae)   bench gen_vae generate --compile --compile-vae --cudnn-benchmark --reps 3 --budget-s 40 ;;
+    # with one more transformer-only generation under the profiler: kernel time by kind (bench/kernels.py)
     gen_vae_cl) bench gen_vae_cl generate --compile --compile-vae --vae-channels-last --cudnn-benchmark --reps 3 \
-      --budget-s 40 ;;
+      --budget-s 40 --profile ;;
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
     traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
     traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;

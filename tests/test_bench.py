@@ -69,8 +69,8 @@ def test_wan_scale_bench_dry_all(tmp_path):
     CPU (~10 s); bench/multi_gpu.py reuses its figures, so a change to them shows here first."""
     out = tmp_path / "ws.json"
     p = subprocess.run([sys.executable, str(ROOT / "bench" / "wan_scale.py"), "all", "--dry", "--reps", "1",
-                        "--warmup", "0", "--vae-channels-last", "--out", str(out)], cwd=ROOT, capture_output=True,
-                       text=True, timeout=600)
+                        "--warmup", "0", "--vae-channels-last", "--profile", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, text=True, timeout=600)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     figs = json.loads(out.read_text())["figures"]
     assert {k: v["status"] for k, v in figs.items()} == {k: "done" for k in (
@@ -79,6 +79,11 @@ def test_wan_scale_bench_dry_all(tmp_path):
     assert (gen["settings"]["compile"], gen["settings"]["compile_vae"], gen["settings"]["vae_channels_last"]) == (
         False, False, True)
     assert gen["derived"]["fps_with_vae_decode"] < gen["derived"]["fps_transformer_only"]   # decode costs time
+    for fig in (gen, figs["teacher_forward"]):      # --profile: kernel time by kind (on the CPU, aten self time)
+        prof = fig["profile"]
+        assert prof["by_kind_s"]["attention"] > 0 and prof["by_kind_s"]["gemm"] > 0
+        assert set(prof["achieved_tflops_per_s_by_kind"]) == {"attention", "gemm"}
+        assert 0 < prof["flops_by_kind"]["attention"] < prof["flops_by_kind"]["gemm"]   # tiny models
     assert "guidance_interval" not in figs["trajectories"]["derived"]                        # only when asked for
 
 
@@ -103,7 +108,7 @@ def test_vae_decode_bench_dry(tmp_path):
     an unknown variant is refused before anything runs."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        from vae_decode import kernel_kind
+        from kernels import kernel_kind
     finally:
         sys.path.remove(str(ROOT / "bench"))
     assert kernel_kind("sm90_xmma_fprop_implicit_gemm_bf16bf16_bf16f32_f32_ndhwc") == "conv"
@@ -111,6 +116,13 @@ def test_vae_decode_bench_dry(tmp_path):
     assert kernel_kind("triton_poi_fused_cat_silu_0") == "triton"
     assert kernel_kind("triton_poi_fused_constant_pad_nd_convolution_mul_silu_4") == "triton"   # fused around a conv
     assert kernel_kind("void at::native::elementwise_kernel<128, 2>") == "other"
+    # attention before conv (cuDNN's attention says fprop) and before gemm (CUTLASS's attention says cutlass)
+    assert kernel_kind("cudnn_generated_fort_native_sdpa_sm90_flash_fprop_wgmma_f16_knob_7_64x128x128") == "attention"
+    assert kernel_kind("void pytorch_flash::flash_fwd_kernel<Flash_fwd_kernel_traits<128, 128>>") == "attention"
+    assert kernel_kind("fmha_cutlassF_bf16_aligned_64x128_rf_sm80") == "attention"
+    assert kernel_kind("sm90_xmma_gemm_bf16bf16_bf16f32_f32_tn_n_tilesize128x256x64_warpgroupsize2x1x1") == "gemm"
+    assert kernel_kind("nvjet_tst_192x192_64x4_2x1_v_bz_coopB_TNT") == "gemm"
+    assert kernel_kind("aten::addmm") == "gemm" and kernel_kind("aten::mkldnn_convolution") == "conv"   # CPU ops
     out = tmp_path / "vae.json"
     script = [sys.executable, str(ROOT / "bench" / "vae_decode.py"), "--dry", "--latents", "5", "--reps", "2"]
     bad = subprocess.run(script + ["--variants", "eager,fast", "--out", str(out)], cwd=ROOT, capture_output=True,
@@ -123,3 +135,4 @@ def test_vae_decode_bench_dry(tmp_path):
     assert r["pixel_frames"] == 17 and r["latents"] == [1, 16, 5, 4, 4] and r["flops"] > 0
     for v in ("eager", "channels_last"):
         assert len(r["variants"][v]["times_s"]) == 2 and r["variants"][v]["decode_s"] > 0
+        assert r["variants"][v]["profile"]["by_kind_s"]["conv"] > 0          # the CPU profile: aten ops by kind
