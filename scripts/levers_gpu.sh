@@ -30,6 +30,8 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     ode_on)    bench ode_on ode_step --compile --grad-ckpt on --reps 3 --budget-s 40 ;;
     ode_off)   bench ode_off ode_step --compile --grad-ckpt off --reps 3 --budget-s 40 ;;
     ode_half)  bench ode_half ode_step --compile --grad-ckpt 15 --reps 3 --budget-s 40 ;;
+    # the first N of 30 blocks checkpointed, e.g. ode_ckpt_12 (fewer: faster, more memory; ~2.3 GiB per block)
+    ode_ckpt_*) bench "$r" ode_step --compile --grad-ckpt "${r#ode_ckpt_}" --reps 3 --budget-s 40 ;;
     teacher)   bench teacher teacher_forward --compile --reps 5 --budget-s 30 ;;
     teacher_profile) bench teacher_profile teacher_forward --compile --reps 5 --budget-s 30 --profile ;;
     teacher_cudnn) bench teacher_cudnn teacher_forward --compile --attn cudnn --reps 5 --budget-s 30 ;;
