@@ -133,6 +133,15 @@ def flops_by_kernel_kind(parts: dict[str, float]) -> dict[str, float]:
     return {"attention": attention, "gemm": sum(v for k, v in parts.items() if k != "total") - attention}
 
 
+def kernel_breakdown(name: str, fn: Callable[[], Any], device: torch.device, parts: dict[str, float]) -> dict:
+    "`--profile`: one more run of `fn` under the profiler, its kernel time by kind and each kind's TFLOP/s."
+    prof = profile_kernels(fn, device)                     # no grad inside
+    prof["flops_by_kind"] = flops_by_kernel_kind(parts)
+    prof["achieved_tflops_per_s_by_kind"] = achieved_tflops(prof, prof["flops_by_kind"])
+    print(f"  [{name}] kernels by kind:", prof["by_kind_s"], prof["achieved_tflops_per_s_by_kind"], flush=True)
+    return prof
+
+
 # ----------------------------------------------------------------------------------------------- building blocks
 class RandomTextEncoder(nn.Module):
     "Stands in for UMT5 (text encoding is not timed): any prompt -> one fixed random embedding [L, D]; no weights."
@@ -468,12 +477,7 @@ def fig_generate(b: Bench) -> dict:
         measure(b, "generate", streamed(True), record, tag="overlap_decode")
     flops = generation_flops(cfg, b.tokens_per_frame)
     if b.args.profile:                       # one more transformer-only generation, its kernels by kind
-        record["profile"] = profile_kernels(lambda: list(blocks()), dev)
-        record["profile"]["flops_by_kind"] = flops_by_kernel_kind(flops["parts"])
-        record["profile"]["achieved_tflops_per_s_by_kind"] = achieved_tflops(record["profile"],
-                                                                             flops_by_kernel_kind(flops["parts"]))
-        print("  [generate] kernels by kind:", record["profile"]["by_kind_s"],
-              record["profile"]["achieved_tflops_per_s_by_kind"], flush=True)
+        record["profile"] = kernel_breakdown("generate", lambda: list(blocks()), dev, flops["parts"])
     t_tr, t_tot = med(record["timings"], "transformer_s"), med(record["timings"], "total_s")
     record["derived"] = {
         "fps_with_vae_decode": pixel_frames / t_tot, "fps_transformer_only": pixel_frames / t_tr,
@@ -525,13 +529,7 @@ def fig_teacher_forward(b: Bench) -> dict:
                          "achieved_tflops_per_s": flops["total"] / med(timings, "wall_s") / 1e12,
                          "flops_breakdown_tflops": {k: v / 1e12 for k, v in flops.items()}}
     if b.args.profile:                       # one more forward, its kernels by kind
-        with torch.no_grad():
-            record["profile"] = profile_kernels(forward, dev)
-        record["profile"]["flops_by_kind"] = flops_by_kernel_kind(flops)
-        record["profile"]["achieved_tflops_per_s_by_kind"] = achieved_tflops(record["profile"],
-                                                                             flops_by_kernel_kind(flops))
-        print("  [teacher_forward] kernels by kind:", record["profile"]["by_kind_s"],
-              record["profile"]["achieved_tflops_per_s_by_kind"], flush=True)
+        record["profile"] = kernel_breakdown("teacher_forward", forward, dev, flops)
     record["includes"] = ("rf_nb.teacher.Teacher.forward on a given text embedding: WanTransformer3DModel forward "
                           "(patch embed, time + text embedders, 30 blocks with full self-attention over all "
                           "tokens and cross-attention to 512 text tokens, output projection), batch 1, t = 500")
