@@ -5,23 +5,33 @@
 # DMD processes (bench/gpu_share.py).
 #   bash scripts/levers_gpu.sh [RUNS...]      (default: the ODE-step runs; the names are in the case below)
 # Everything is also packed into $OUT/levers.tgz (the device tool returns at most 8 files per call).
+# BUDGET_S (default 560): the whole call's limit; each run is stopped at it and later runs are skipped, so the
+# packing at the end always happens inside the device tool's limit.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 : "${OUT:=/tmp/levers}"
 mkdir -p "$OUT"
+START=$SECONDS
+remaining() { echo $(( ${BUDGET_S:-560} - (SECONDS - START) )); }
 python3 -m pip install -q --no-index --no-deps --no-compile --upgrade --target /tmp/site ${WHEELS:-.whl-bench}/*.whl >/dev/null 2>&1
 export PYTHONPATH=/tmp/site:$PWD
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv > "$OUT/gpu.txt" 2>&1
 bench() {   # bench NAME ARGS... : one wan_scale.py run into $OUT/NAME.json and $OUT/NAME.log
   local name=$1; shift
-  echo "== $name: $*"
-  python3 bench/wan_scale.py "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 || echo "   $name failed (see log)"
+  local left; left=$(remaining)
+  if (( left < 30 )); then echo "== $name skipped: ${left} s left of BUDGET_S"; return; fi
+  echo "== $name: $* (at most ${left} s)"
+  timeout "$left" python3 bench/wan_scale.py "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 \
+    || echo "   $name failed or was stopped at the budget (see log)"
   tail -1 "$OUT/$name.log"
 }
 script() {  # script NAME ARGS... : python3 ARGS (another bench/ script) with --out $OUT/NAME.json, log $OUT/NAME.log
   local name=$1; shift
-  echo "== $name: $*"
-  python3 "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 || echo "   $name failed (see log)"
+  local left; left=$(remaining)
+  if (( left < 30 )); then echo "== $name skipped: ${left} s left of BUDGET_S"; return; fi
+  echo "== $name: $* (at most ${left} s)"
+  timeout "$left" python3 "$@" --out "$OUT/$name.json" > "$OUT/$name.log" 2>&1 \
+    || echo "   $name failed or was stopped at the budget (see log)"
   tail -3 "$OUT/$name.log"
 }
 for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
