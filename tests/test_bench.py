@@ -102,6 +102,35 @@ def test_wan_scale_trajectories_with_a_guidance_interval(tmp_path):
     assert all(math.isfinite(iv[k]) for k in ("seconds_per_unguided_step", "seconds_per_trajectory"))
 
 
+def test_wan_scale_budget_counts_the_timed_repeats_not_the_warm_up():
+    """--budget-s cuts repeats of the timed loop only: a slow warm-up (compiling) must not leave one timed run where
+    three were asked for (what happened to the 2026-12-06 compiled-decode row, warm-up 94 s > budget 40 s)."""
+    import time
+    from types import SimpleNamespace
+
+    import torch
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        from wan_scale import measure
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+    calls = []
+
+    def fn():
+        time.sleep(0.4 if not calls else 0.01)            # the first call (the warm-up) is the slow compile
+        calls.append(1)
+
+    b = SimpleNamespace(args=SimpleNamespace(warmup=1, reps=3, budget_s=0.2), device=torch.device("cpu"),
+                        put=lambda name, record: None)
+    record: dict = {}
+    measure(b, "generate", fn, record)
+    assert record["reps"]["main"] == {"planned": 3, "done": 3, "warmup": 1}
+    b.args.budget_s, calls[:] = 0.015, []                 # a budget one timed run already passes: one run, not 0
+    record = {}
+    measure(b, "generate", lambda: (time.sleep(0.02), None)[1], record)
+    assert record["reps"]["main"]["done"] == 1
+
+
 def test_vae_decode_bench_dry(tmp_path):
     """bench/vae_decode.py (issue 9): the Wan VAE decode per variant (here a tiny VAE of the same class on the CPU,
     eager and channels_last; the frames themselves are compared in 03_codecs); kernels sorted into kinds by name;
