@@ -163,9 +163,8 @@ class VideoPipeline:
         world's pixel codec has none), its 3-D convolutions first put in channels-last layout (`channels_last`,
         `WanVAECodec.channels_last`; only before the codec's first compile); `cudnn_benchmark` autotunes the VAE's
         convolutions on CUDA. The first calls compile (~1-2 min at Wan2.1-1.3B size). One H100, 81 frames at 832x480
-        with decode: 15.6 FPS all eager (2026-11-24), 24.6 FPS compiled (2026-12-06; the decode in 1.15 s);
-        first block 0.53 -> 0.29 s. Channels-last took the compiled decode from 1.07 to 0.89 s on an H200
-        (2026-12-06); the generation's FPS with it is not measured yet (BENCHMARKS.md). `compile_kwargs` go to
+        with decode: 15.6 FPS all eager (2026-11-24); 25.9 FPS with these settings (2026-12-07; the decode in
+        0.95 s, 1.15 s without channels-last); first block 0.53 -> 0.26 s (BENCHMARKS.md). `compile_kwargs` go to
         `torch.compile`."""
         from rf_nb.causal import compile_block_step
         compile_block_step(**compile_kwargs)

@@ -46,9 +46,11 @@ trap pack EXIT
 trap 'pack; exit 143' TERM
 # ABS_POS=grid|factorised: every model of the run gets learned absolute positions (model.abs_pos; issue 3)
 ABS_SET=${ABS_POS:+--set model.abs_pos=$ABS_POS}
-# DMD_COMPILE=inductor: the reproduction's dmd.compile (the DMD-type runs compile their three models;
-# BENCHMARKS.md, the `small` DMD step: 0.64x per cycle for one process alone on an H100; not yet used in a lease)
-DMD_SET=${DMD_COMPILE:+--set dmd.compile=$DMD_COMPILE}
+# DMD_COMPILE=inductor: the reproduction's dmd.compile (the DMD-type runs compile their three models);
+# DMD_ROLLOUTS=per_cycle: dmd.critic_rollouts (one rollout per cycle for the critic-only steps). BENCHMARKS.md, the
+# `small` DMD step: ten processes under MPS on an H100 ran 2.07x the steps/s compiled, 2.45x with both (1.04x with
+# per_cycle alone); ~210 s of compiling when ten compile at once. Neither used in a lease yet.
+DMD_SET="${DMD_COMPILE:+--set dmd.compile=$DMD_COMPILE} ${DMD_ROLLOUTS:+--set dmd.critic_rollouts=$DMD_ROLLOUTS}"
 export ABS_SET DMD_SET
 rp() {
   followed python3 -m rf_nb.reproduce reproduce --preset small --figures-dir "$RF_NB_FIGURES" \
