@@ -20,7 +20,7 @@ Counted per workload:
   at best). Ceilings: the ones measured on the lent cards (`/work/.library/device/KINDS.md`: an 8192^3 bf16 matmul
   and a device-to-device copy counting bytes read and written), overridable with --tflops and --tbps.
 
-    python bench/floor.py --out bench/results/floor_<date>.json        (~1 min on the 2-core CPU)
+    python bench/floor.py --out bench/results/floor_<date>.json        (~30 s on the 2-core CPU)
     python bench/floor.py --dry --out /tmp/floor.json                   (the wan classes shrunk, seconds; what CI runs)
 """
 from __future__ import annotations
@@ -104,7 +104,8 @@ def count(fn: Callable[[], Any]) -> dict:
     return {"flops": float(flops.get_total_flops()) + attn.flops,
             "flops_by_kind": {"attention": attn.flops, **by_op},
             "op_by_op_bytes": float(ops.total + attn.bytes),
-            "op_by_op_top_gb": {k: round(v / 1e9, 2) for k, v in top} | {"attention (fused)": round(attn.bytes / 1e9, 2)},
+            "op_by_op_top_gb": {k: round(v / 1e9, 2) for k, v in top}
+            | {"attention (fused)": round(attn.bytes / 1e9, 2)},
             "attention_calls": attn.calls, "count_seconds": round(time.perf_counter() - t0, 1)}
 
 
@@ -183,7 +184,8 @@ def floor_vae_decode(cfg: Config, dtype: torch.dtype, dry: bool) -> dict:
     z = torch.empty(1, vae.config.z_dim, f, h, w, device="meta", dtype=dtype)               # [1, 16, 21, 60, 104]
     out: dict = {}
     r = count(lambda: out.setdefault("video", codec.decode(z)))                               # [1, 3, 81, 480, 832]
-    r.update(latents=list(z.shape), pixel_frames=int(out["video"].shape[2]), params=sum(p.numel() for p in vae.parameters()),
+    r.update(latents=list(z.shape), pixel_frames=int(out["video"].shape[2]),
+             params=sum(p.numel() for p in vae.parameters()),
              unavoidable_bytes=param_bytes(vae) + nbytes(z) + nbytes(out["video"]))
     return r
 
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg, dtype = load_preset(a.preset, DRY_OVERRIDES if a.dry else {}), torch.bfloat16
     ceilings = dict(CEILINGS)
     if a.tflops or a.tbps:
-        ceilings["given"] = {"tflops": a.tflops or CEILINGS["H100"]["tflops"], "tbps": a.tbps or CEILINGS["H100"]["tbps"]}
+        h100 = CEILINGS["H100"]
+        ceilings["given"] = {"tflops": a.tflops or h100["tflops"], "tbps": a.tbps or h100["tbps"]}
     counted = {"generate": floor_generate(cfg, dtype), "teacher_forward": floor_teacher_forward(cfg, dtype),
                "vae_decode": floor_vae_decode(cfg, dtype, a.dry)}
     result: dict = {"preset": cfg.preset, "dtype": str(dtype),
