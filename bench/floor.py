@@ -44,6 +44,7 @@ from rf_nb.causal import make_causal, noise_blocks, stream                      
 from rf_nb.codecs import WanVAECodec                                                      # noqa: E402
 from rf_nb.config import Config, load_preset, write_json                                  # noqa: E402
 from rf_nb.pipeline import student_timesteps                                              # noqa: E402
+from rf_nb.teacher import count_parameters                                                # noqa: E402
 
 # Ceilings measured on the lent cards (KINDS.md): bf16 matmul TFLOP/s on random data, copy TB/s (read + written).
 CEILINGS = {"H100": {"tflops": 798.0, "tbps": 3.0}, "H200": {"tflops": 788.0, "tbps": 4.3}}
@@ -125,6 +126,13 @@ def latent_shape(cfg: Config) -> tuple[int, int, int]:
     return cfg.latent_frames, cfg.world.height // 8, cfg.world.width // 8
 
 
+def tokens_per_frame(cfg: Config) -> int:
+    "Transformer tokens of one latent frame (after the spatial patch)."
+    _, h, w = latent_shape(cfg)
+    _, ph, pw = cfg.model.patch_size
+    return (h // ph) * (w // pw)
+
+
 def kv_bytes(cfg: Config, tokens: int, dtype: torch.dtype) -> float:
     "Bytes of the K and V of `tokens` tokens over every layer."
     m = cfg.model
@@ -140,8 +148,8 @@ def floor_generate(cfg: Config, dtype: torch.dtype) -> dict:
     noise = noise_blocks((1, c, fpb, h, w), None, "meta", dtype)                             # [1, 16, 3, 60, 104]
     r = count(lambda: list(stream(model, text, noise, cfg.num_blocks, student_timesteps(cfg),
                                   cfg.causal.context_noise, None)))
-    _, ph, pw = cfg.model.patch_size
-    tpf, n = (h // ph) * (w // pw), fpb * (h // ph) * (w // pw)
+    tpf = tokens_per_frame(cfg)
+    n = fpb * tpf                                                                            # tokens per block
     analytic = generation_flops(cfg, tpf)
     steps = len(cfg.flow.student_timesteps)
     cache = 0.0                                  # per block: every pass reads the past blocks' K/V; one pass writes
@@ -154,7 +162,7 @@ def floor_generate(cfg: Config, dtype: torch.dtype) -> dict:
              unavoidable_bytes=analytic["forwards"] * param_bytes(model) + cache + io,
              unavoidable_parts_gb={"weights": analytic["forwards"] * param_bytes(model) / 1e9,
                                    "kv_cache_and_text_kv": cache / 1e9, "latents": io / 1e9},
-             params=sum(p.numel() for p in model.parameters()), tokens_per_block=n)
+             params=count_parameters(model), tokens_per_block=n)
     return r
 
 
@@ -166,11 +174,10 @@ def floor_teacher_forward(cfg: Config, dtype: torch.dtype) -> dict:
     t = torch.empty(1, device="meta")
     text = torch.empty(1, cfg.text.max_length, cfg.text.dim, device="meta", dtype=dtype)
     r = count(lambda: model(x, t, text, return_dict=False))                   # as rf_nb.teacher.Teacher
-    _, ph, pw = cfg.model.patch_size
-    tokens = f * (h // ph) * (w // pw)
+    tokens = f * tokens_per_frame(cfg)
     r.update(analytic_flops=wan_forward_flops(cfg.model, tokens, cfg.text.max_length)["total"], tokens=tokens,
              unavoidable_bytes=param_bytes(model) + 2.0 * nbytes(x) + nbytes(text),
-             params=sum(p.numel() for p in model.parameters()))
+             params=count_parameters(model))
     return r
 
 
@@ -185,7 +192,7 @@ def floor_vae_decode(cfg: Config, dtype: torch.dtype, dry: bool) -> dict:
     out: dict = {}
     r = count(lambda: out.setdefault("video", codec.decode(z)))                               # [1, 3, 81, 480, 832]
     r.update(latents=list(z.shape), pixel_frames=int(out["video"].shape[2]),
-             params=sum(p.numel() for p in vae.parameters()),
+             params=count_parameters(vae),
              unavoidable_bytes=param_bytes(vae) + nbytes(z) + nbytes(out["video"]))
     return r
 
@@ -204,9 +211,7 @@ def derived(cfg: Config, teacher: dict, gen: dict, vae: dict, ceiling: dict, che
     moments and writing three (fp32). Trajectory: 48 Euler steps x a batched-CFG forward pair. Generation FPS: the
     transformer's floor plus the decode's."""
     m, rate, bw = cfg.model, ceiling["tflops"] * 1e12, ceiling["tbps"] * 1e12
-    f, h, w = latent_shape(cfg)
-    _, ph, pw = m.patch_size
-    tpf = (h // ph) * (w // pw)
+    f, tpf = cfg.latent_frames, tokens_per_frame(cfg)
     fwd = wan_forward_flops(m, f * tpf, cfg.text.max_length,
                             attn_pairs=block_causal_pairs(f, tpf, cfg.causal.frames_per_block))["total"]
     ode_flops = (3 + checkpointed / m.num_layers) * fwd
