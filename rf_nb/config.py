@@ -10,7 +10,9 @@ import hashlib
 import json
 import os
 import random
+import signal
 import tempfile
+import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -24,11 +26,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing in rf_nb may reach a mod
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # %% auto #0
-__all__ = ['PRESETS', 'HASH_NEUTRAL_DEFAULTS', 'WorldConfig', 'TextConfig', 'CodecConfig', 'ModelConfig', 'FlowConfig',
-           'CausalConfig', 'TrajectoryConfig', 'TrainConfig', 'EvalConfig', 'RewardConfig', 'DMDConfig', 'PathsConfig',
-           'Config', 'ConfigError', 'to_plain', 'apply_overrides', 'parse_cli_overrides', 'validate',
-           'shipped_assets_dir', 'trained_asset', 'load_preset', 'config_from_dict', 'load_config', 'atomic_path',
-           'write_json', 'save_config', 'config_hash', 'run_dir', 'seed_everything', 'pick_device', 'pick_dtype']
+__all__ = ['PRESETS', 'KILL_ENV', 'HASH_NEUTRAL_DEFAULTS', 'WorldConfig', 'TextConfig', 'CodecConfig', 'ModelConfig',
+           'FlowConfig', 'CausalConfig', 'TrajectoryConfig', 'TrainConfig', 'EvalConfig', 'RewardConfig', 'DMDConfig',
+           'PathsConfig', 'Config', 'ConfigError', 'to_plain', 'apply_overrides', 'parse_cli_overrides', 'validate',
+           'shipped_assets_dir', 'trained_asset', 'load_preset', 'config_from_dict', 'load_config', 'fsync_file',
+           'fsync_dir', 'fsync_tree', 'kill_point', 'atomic_path', 'write_json', 'save_config', 'config_hash',
+           'run_dir', 'seed_everything', 'pick_device', 'pick_dtype', 'DamagedFileError', 'read_json', 'append_jsonl',
+           'read_jsonl']
 
 # %% ../nbs/00_config.ipynb #8a43e575
 @dataclass
@@ -468,6 +472,9 @@ def validate(cfg: Config) -> Config:
     for name, tr in cfg.train.items():
         _check(tr.batch_size > 0 and tr.grad_accum > 0, f"train.{name}.batch_size/grad_accum: must be positive")
         _check(tr.steps >= 0, f"train.{name}.steps={tr.steps}: must be >= 0")
+        _check(tr.ckpt_every >= 1 and tr.log_every >= 1 and tr.warmup_steps >= 0,
+               f"train.{name}.ckpt_every={tr.ckpt_every}/log_every={tr.log_every}/warmup_steps={tr.warmup_steps}: "
+               "need ckpt_every >= 1, log_every >= 1, warmup_steps >= 0")
         _check(tr.lr > 0, f"train.{name}.lr={tr.lr}: must be positive")
         _check(tr.ema_decay is None or 0.0 < tr.ema_decay < 1.0,
                f"train.{name}.ema_decay={tr.ema_decay}: must be in (0, 1) or null")
@@ -496,6 +503,20 @@ def validate(cfg: Config) -> Config:
         except ValueError:
             _check(False, f"reward.refl_lambda={rw.refl_lambda!r}: must be a number or null")
     _check(rw.eval_every > 0 and rw.eval_prompts > 0, "reward.eval_every/eval_prompts: must be positive")
+    tj, ev = cfg.trajectories, cfg.eval
+    for name in ("num_prompts", "batch_size", "shard_size"):
+        _check(isinstance(getattr(tj, name), int) and getattr(tj, name) > 0,
+               f"trajectories.{name}={getattr(tj, name)!r}: must be a positive integer")
+    for name in ("num_prompts", "videos_per_prompt", "perception_batch"):
+        _check(isinstance(getattr(ev, name), int) and getattr(ev, name) > 0,
+               f"eval.{name}={getattr(ev, name)!r}: must be a positive integer")
+    _check(isinstance(ev.perception_steps, int) and ev.perception_steps >= 0,
+           f"eval.perception_steps={ev.perception_steps!r}: must be an integer >= 0")
+    _check(ca.sink_frames >= 0 and ca.window_frames > 0 and ca.context_noise >= 0,
+           f"causal.sink_frames={ca.sink_frames}/window_frames={ca.window_frames}/context_noise={ca.context_noise}: "
+           "need sink_frames >= 0, window_frames > 0, context_noise >= 0")
+    _check(len(fl.student_timesteps) > 0 and len(fl.keep_indices) > 0,
+           "flow.student_timesteps/keep_indices: must not be empty")
     _check(0.0 < cfg.trajectories.train_fraction <= 1.0,
            f"trajectories.train_fraction={cfg.trajectories.train_fraction}: must be in (0, 1]")
     _check(ca.attention in ("block_causal", "bidirectional"),
@@ -574,10 +595,59 @@ def load_config(path: str | Path, **overrides) -> Config:
         raise ConfigError(f"{path}: must hold a mapping of config sections")
     return validate(apply_overrides(config_from_dict(d), None, **overrides))
 
+# %% ../nbs/00_config.ipynb #f0b50d70
+def fsync_file(path: str | Path) -> None:
+    "Flush a file's data to disk."
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: str | Path) -> None:
+    "Flush a folder's entries (a rename, a new or deleted file) to disk; a no-op where folders cannot be opened."
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:                                      # e.g. Windows: folders cannot be opened
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def fsync_tree(folder: str | Path) -> None:
+    "fsync every file under `folder`, then every folder bottom-up: before a written folder is renamed into place."
+    folder = Path(folder)
+    for root, dirs, files in os.walk(folder, topdown=False):
+        for f in files:
+            fsync_file(Path(root) / f)
+        fsync_dir(root)
+
+# %% ../nbs/00_config.ipynb #4e383ff3
+KILL_ENV = "RF_NB_KILL_AT"
+_kill_counts: dict[str, int] = {}
+
+
+def kill_point(name: str) -> None:
+    "Crash-test hook: SIGKILL this process the N-th time it passes `name` when `RF_NB_KILL_AT` says `name:N`."
+    spec = os.environ.get(KILL_ENV)
+    if not spec:
+        return
+    _kill_counts[name] = _kill_counts.get(name, 0) + 1
+    for item in spec.split(","):
+        point, _, n = item.strip().partition(":")
+        if point == name and _kill_counts[name] == int(n or 1):
+            os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
 # %% ../nbs/00_config.ipynb #8390ec37
 @contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    "Yield a temporary path next to `path`; on success it is renamed onto `path` (atomic on POSIX)."
+def atomic_path(path: str | Path, fsync: bool = True) -> Iterator[Path]:
+    """Yield a temporary path next to `path`; on success it is renamed onto `path` (atomic on POSIX). With `fsync`
+    the data reach the disk before the rename and the rename before the return (survives a power loss)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp" + path.suffix, dir=path.parent)
@@ -587,7 +657,12 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600 files; give the final file the usual permissions
+        if fsync:
+            fsync_file(tmp)
+        kill_point("atomic_rename")
         os.replace(tmp, path)
+        if fsync:
+            fsync_dir(path.parent)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -660,3 +735,62 @@ def pick_dtype(device: torch.device, pref: str = "auto") -> torch.dtype:
     if pref == "auto":
         return torch.bfloat16 if device.type == "cuda" else torch.float32
     return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[pref]
+
+# %% ../nbs/00_config.ipynb #409836bd
+class DamagedFileError(ValueError):
+    "A file a crash (or a disk) damaged; the message names the file and the fix."
+
+
+def read_json(path: str | Path, fix: str = "delete it and rerun the command that wrote it") -> Any:
+    "The JSON object in `path`; a torn, empty or non-UTF-8 file raises `DamagedFileError` naming `fix`."
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise DamagedFileError(f"{path}: unreadable JSON ({type(e).__name__} at char {getattr(e, 'pos', '?')}, "
+                               f"{path.stat().st_size} bytes; torn by a crash?); {fix}") from None
+
+
+def _cut_torn_tail(path: Path) -> None:
+    "Truncate `path` after its last newline (a line a killed writer left half-written)."
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        warnings.warn(f"{path}: cut a torn last line of {len(data) - keep} bytes (a writer was killed mid-append)")
+        os.truncate(path, keep)
+
+
+def append_jsonl(path: str | Path, record: Any) -> None:
+    """Append `record` as one JSON line, flushed and fsynced, after cutting off a torn last line. The line goes out
+    in two writes around the `log_append` kill point, so the crash test can tear it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_file():
+        _cut_torn_tail(path)
+    data = (json.dumps(to_plain(record)) + "\n").encode("utf-8")
+    with open(path, "ab") as f:
+        f.write(data[:len(data) // 2])
+        f.flush()
+        kill_point("log_append")
+        f.write(data[len(data) // 2:])
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def read_jsonl(path: str | Path) -> list[Any]:
+    "Records of a JSONL file ([] if absent); a torn last line is dropped with a warning, a bad line elsewhere raises."
+    path = Path(path)
+    if not path.is_file():
+        return []
+    lines = path.read_text(encoding="utf-8", errors="replace").split("\n")
+    numbered = [(n, l) for n, l in enumerate(lines, 1) if l.strip()]
+    out = []
+    for k, (n, line) in enumerate(numbered):
+        try:
+            out.append(json.loads(line))
+        except json.JSONDecodeError:
+            if k < len(numbered) - 1:
+                raise DamagedFileError(f"{path}: line {n} is not JSON, and not the last line (no crash tears a "
+                                       "line mid-file); delete that line or the file") from None
+            warnings.warn(f"{path}: dropped a torn last line {n} ({len(line)} chars; a writer was killed mid-append)")
+    return out
