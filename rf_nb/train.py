@@ -34,16 +34,17 @@ from torch.distributed.tensor import DTensor, distribute_tensor
 from torch.utils.data import Dataset, IterableDataset, default_collate
 from tqdm import tqdm
 
-from .config import TrainConfig, atomic_path, to_plain, write_json
+from .config import (DamagedFileError, TrainConfig, append_jsonl, atomic_path, fsync_dir, fsync_tree,
+                          kill_point, read_json, read_jsonl, to_plain, write_json)
 
 # %% auto #0
 __all__ = ['SHARDED_LAYERS', 'Objective', 'mix_seed', 'BatchSource', 'flatten_optimizer_state', 'unflatten_optimizer_state',
            'get_rng_state', 'set_rng_state', 'EMA', 'NonFiniteLossError', 'checkpoints_dir', 'list_checkpoints',
-           'latest_checkpoint', 'ModelEntry', 'inner_module', 'run_model', 'fsdp_settings', 'sharded_layers',
-           'fsdp_wrap', 'meta_copy', 'materialize', 'fsdp_state_dict', 'fsdp_load_state_dict', 'fsdp_optimizer_state',
-           'fsdp_load_optimizer_state', 'lr_at', 'fit_steps_to_budget', 'set_block_checkpointing', 'Trainer', 'train',
-           'load_final', 'ToyRegression', 'toy_mlp', 'mse_objective', 'accelerate_config', 'LaunchError',
-           'launch_failure', 'end_processes', 'launch']
+           'checkpoint_is_complete', 'latest_checkpoint', 'ModelEntry', 'inner_module', 'run_model', 'fsdp_settings',
+           'sharded_layers', 'fsdp_wrap', 'meta_copy', 'materialize', 'fsdp_state_dict', 'fsdp_load_state_dict',
+           'fsdp_optimizer_state', 'fsdp_load_optimizer_state', 'lr_at', 'fit_steps_to_budget',
+           'set_block_checkpointing', 'Trainer', 'train', 'load_final', 'ToyRegression', 'toy_mlp', 'mse_objective',
+           'accelerate_config', 'LaunchError', 'launch_failure', 'end_processes', 'launch']
 
 # %% ../nbs/05_train.ipynb #efeb9d6d
 _DATA, _PERM, _RNG = 1, 2, 3  # stream tags: each random stream of the trainer has its own seed family
@@ -211,25 +212,49 @@ def list_checkpoints(out_dir: str | Path) -> list[Path]:
     return sorted(steps, key=lambda p: int(p.name[5:]))
 
 
+def checkpoint_is_complete(path: str | Path) -> bool:
+    "True when `path` holds a readable `trainer_state.json` (written last into a checkpoint folder)."
+    p = Path(path) / "trainer_state.json"
+    try:
+        return p.is_file() and isinstance(read_json(p), dict)
+    except (DamagedFileError, OSError):
+        return False
+
+
 def latest_checkpoint(out_dir: str | Path) -> Path | None:
-    "The folder the `latest` pointer names (or the newest complete one if the pointer is missing)."
+    "The folder the `latest` pointer names, or the newest complete one if the pointer is missing, torn or stale."
     root = checkpoints_dir(out_dir)
     ptr = root / "latest"
     if ptr.is_file():
-        p = root / ptr.read_text(encoding="utf-8").strip()
-        if (p / "trainer_state.json").is_file():
-            return p
-    done = [p for p in list_checkpoints(out_dir) if (p / "trainer_state.json").is_file()]
+        name = ptr.read_text(encoding="utf-8", errors="replace").strip()
+        if re.fullmatch(r"step_\d+", name) and checkpoint_is_complete(root / name):
+            return root / name
+    done = [p for p in list_checkpoints(out_dir) if checkpoint_is_complete(p)]
+    if ptr.is_file() and done:
+        warnings.warn(f"{ptr} names no complete checkpoint; resuming from the newest complete one, {done[-1].name}")
     return done[-1] if done else None
 
 
+def _remove_dir(path: Path) -> None:
+    "Delete a folder so that a kill midway leaves no half of it under its name (rename first, then delete)."
+    if not path.exists():
+        return
+    gone = path.with_name(f".del_{path.name}")
+    shutil.rmtree(gone, ignore_errors=True)
+    os.replace(path, gone)
+    fsync_dir(path.parent)
+    shutil.rmtree(gone, ignore_errors=True)
+
+
 def _commit_dir(tmp: Path, final: Path) -> None:
-    "Rename a fully written folder onto its final name (replacing an older folder of that name)."
+    "Rename a fully written (and fsynced) folder onto its final name (replacing an older folder of that name)."
+    fsync_tree(tmp)                                       # the data reach the disk before the name does
     old = final.with_name(f".old_{final.name}")
     shutil.rmtree(old, ignore_errors=True)
     if final.exists():
         os.replace(final, old)
     os.replace(tmp, final)
+    fsync_dir(final.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -673,6 +698,7 @@ class Trainer:
             norms[n] = self._clip_gradients(n, clip)
             if not np.isfinite(norms[n]) and cfg.mixed_precision != "fp16":  # fp16: the scaler skips the step
                 self._fail(f"gradient norm of {n!r} is {norms[n]}", step, logs)
+        kill_point("train_step")                              # crash test: gradients computed, no update yet
         for n in stepping:
             c, opt = self.model_cfgs[n], self.optimizers[n]
             lrs[n] = lr_at(c, self.updates[n])
@@ -731,10 +757,10 @@ class Trainer:
                 bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
                     rate = (self.step - start) * per_step / max(time.perf_counter() - t0, 1e-9)
-                    if self.is_main:
-                        with open(self.out_dir / "log.jsonl", "a", encoding="utf-8") as f:
-                            f.write(json.dumps({"step": self.step, **rec, "loss": self._loss_value(rec["loss"]),
-                                                "seconds": round(self.elapsed, 4), "samples_per_s": round(rate, 3)}) + "\n")
+                    if self.is_main:                  # flushed + fsynced; a torn line is dropped on resume
+                        append_jsonl(self.out_dir / "log.jsonl", {
+                            "step": self.step, **rec, "loss": self._loss_value(rec["loss"]),
+                            "seconds": round(self.elapsed, 4), "samples_per_s": round(rate, 3)})
                     bar.set_postfix({k: f"{v:.4g}" for k, v in self.last_loss.items()})
                 if self.step % cfg.ckpt_every == 0 or self.step == cfg.steps:
                     self.save_checkpoint()
@@ -838,6 +864,7 @@ class Trainer:
             ema = self._ema_state(n) if n in self.emas else None
             optim = self._optimizer_state(n)
             if self.is_main:
+                kill_point("checkpoint_write")                # crash test: a half-written checkpoint folder
                 if ema is not None:
                     save_file(ema, str(tmp / f"ema_{n}.safetensors"))
                 ot, om = flatten_optimizer_state(optim)
@@ -854,11 +881,14 @@ class Trainer:
                 "scaler": acc.scaler.state_dict() if acc.scaler is not None else None})
             write_json(tmp / "config.json", self.config_dict())
             _commit_dir(tmp, final)
+            kill_point("checkpoint_commit")                   # crash test: committed, `latest` not moved yet
             _write_text_atomic(root / "latest", name + "\n")  # the pointer moves last
             if self.keep_last:
                 for old in list_checkpoints(self.out_dir)[:-self.keep_last]:
                     if old != final:
-                        shutil.rmtree(old, ignore_errors=True)
+                        _remove_dir(old)
+            for junk in root.glob(".del_step_*"):             # left by a kill mid-delete
+                shutil.rmtree(junk, ignore_errors=True)
         acc.wait_for_everyone()
         self.last_checkpoint = final
         return final
@@ -867,7 +897,7 @@ class Trainer:
         "Restore weights, EMA, optimizer states, RNG states and counters from a checkpoint folder (every rank)."
         d = self.accelerator.device
         path, dev = Path(path), "cpu" if d.type == "cpu" else str(d)  # safetensors refuses "cpu:0"
-        st = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        st = read_json(path / "trainer_state.json", fix=f"delete {path} to resume from the checkpoint before it")
         if st["trainable"] != self.names:
             raise ValueError(f"checkpoint {path} trained {st['trainable']} but this run trains {self.names}; "
                              f"use another out_dir or resume=False")
@@ -902,7 +932,7 @@ class Trainer:
         self.last_checkpoint, self.resumed_from = path, st["step"]
         log = self.out_dir / "log.jsonl"
         if self.is_main and log.is_file():                    # drop log lines of steps the resumed run redoes
-            lines = [l for l in log.read_text(encoding="utf-8").splitlines() if l.strip() and json.loads(l)["step"] <= self.step]
+            lines = [json.dumps(r) for r in read_jsonl(log) if r["step"] <= self.step]   # and a torn last line
             _write_text_atomic(log, "".join(l + "\n" for l in lines))
 
     def write_final(self, metrics: dict) -> None:
