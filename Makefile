@@ -44,9 +44,9 @@ test: check
 gpu-test:
 	RF_NB_FLAGS=gpu python3 -m pytest -q tests
 
-# Wheels for the GPU machine (Python 3.12) into .whl/ (ignored); see scripts/device_wheels.sh.
+# Wheels for the GPU machine (Python 3.12) into .whl/ (ignored); see ops/device_wheels.sh.
 device-wheels:
-	bash scripts/device_wheels.sh
+	bash ops/device_wheels.sh
 
 # The separate VBench environment (issue: evaluation); tested to resolve and pass `pip check`.
 vbench-env:

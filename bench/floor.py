@@ -20,7 +20,7 @@ Counted per workload:
   at best). Ceilings: the ones measured on the lent cards (`/work/.library/device/KINDS.md`: an 8192^3 bf16 matmul
   and a device-to-device copy counting bytes read and written), overridable with --tflops and --tbps.
 
-    python bench/floor.py --out bench/results/floor_<date>.json        (~30 s on the 2-core CPU)
+    python bench/floor.py --out archive/bench/results/floor_<date>.json        (~30 s on the 2-core CPU)
     python bench/floor.py --dry --out /tmp/floor.json                   (the wan classes shrunk, seconds; what CI runs)
 """
 from __future__ import annotations

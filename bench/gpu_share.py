@@ -2,7 +2,7 @@
 summed over P processes, with the GPU time-sliced between processes (the default) and with NVIDIA MPS (kernels of
 different processes run at once).
 
-`scripts/small_gpu.sh` runs up to 10 stage processes on one GPU. Each `small` kernel is tiny (a 3-frame block of
+`ops/small_gpu.sh` runs up to 10 stage processes on one GPU. Each `small` kernel is tiny (a 3-frame block of
 batch 8 is 1,536 tokens of width 384), so one process leaves the GPU idle between its kernel launches; without MPS
 the GPU serves one process's context at a time, so more processes fill the idle gaps but never overlap kernels.
 
@@ -125,7 +125,7 @@ GPU_LIB = Path(__file__).resolve().parents[1] / "scripts" / "gpu_lib.sh"
 
 
 def start_mps(root: Path) -> dict[str, str] | None:
-    "`mps_start` of scripts/gpu_lib.sh (the one `small_gpu.sh` uses), folders under `root`: its clients' env, or None."
+    "`mps_start` of ops/gpu_lib.sh (the one `small_gpu.sh` uses), folders under `root`: its clients' env, or None."
     r = subprocess.run(["bash", "-c", f'source "{GPU_LIB}" && mps_start "$1" > /dev/null && '
                         'echo "$CUDA_MPS_PIPE_DIRECTORY $CUDA_MPS_LOG_DIRECTORY"', "_", str(root)],
                        capture_output=True, text=True)
@@ -136,7 +136,7 @@ def start_mps(root: Path) -> dict[str, str] | None:
 
 
 def stop_mps(env: dict[str, str]) -> None:
-    "`mps_stop` of scripts/gpu_lib.sh for the daemon `start_mps` started."
+    "`mps_stop` of ops/gpu_lib.sh for the daemon `start_mps` started."
     subprocess.run(["bash", "-c", f'source "{GPU_LIB}" && mps_stop'], env=os.environ | env, capture_output=True)
 
 

@@ -711,7 +711,7 @@ def fig_trajectories(b: Bench) -> dict:
             "seconds_per_unguided_step": per_step_u, "seconds_per_trajectory": per_traj_iv,
             "trajectories_per_hour": 3600.0 / per_traj_iv,
             "note": "a different sampler (CFG skipped outside the interval): its quality cost is "
-                    "bench/guidance_interval.py's, measured on the world"}
+                    "archive/bench/guidance_interval.py's, measured on the world"}
     record["includes"] = ("rf_nb.teacher.sample -> rf_nb.flow.solve: per Euler step one batched CFG forward "
                           "(cond + uncond concatenated: batch 2 per trajectory) at full sequence, guidance "
                           f"{cfg.flow.guidance_scale}; the stand-in text encoder's lookup; the kept-state copies")

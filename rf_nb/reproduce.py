@@ -11,9 +11,10 @@ import os
 import re
 import sys
 import time
+import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_overrides, run_dir,
                           atomic_path, save_config, write_json)
@@ -21,10 +22,11 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
 # %% auto #0
 __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
            'CLAIM_ROW', 'SEEDS_PER_ROW', 'LR_HEADING', 'SMALL_LEASES', 'RESULT_DOCS', 'INCLUDE', 'Stage',
-           'default_stages', 'stage2_stages', 'stage_names', 'experiments_dir', 'weights_fingerprint', 'stage_hash',
-           'stage_dir', 'is_done', 'prepare_stage_dir', 'kernel_start_failed', 'execute_with_retry', 'run_stage',
-           'seed_list', 'reproduce', 'claim_tables', 'claim_verdicts', 'lease_verdicts', 'column_label',
-           'claims_overview', 'write_claims_overview', 'build_parser', 'sync_readme', 'main']
+           'default_stages', 'stage2_stages', 'stage_names', 'gpu_groups', 'group_stages', 'experiments_dir',
+           'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done', 'prepare_stage_dir', 'kernel_start_failed',
+           'execute_with_retry', 'StageError', 'stage_lock', 'run_stage', 'seed_list', 'reproduce', 'claim_tables',
+           'claim_verdicts', 'lease_verdicts', 'column_label', 'claims_overview', 'write_claims_overview',
+           'build_parser', 'sync_readme', 'main']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class Stage:
     overrides: tuple[tuple[str, Any], ...] = ()   # config overrides that make this stage a variant (ablations)
     always: bool = False               # a summary of other stages: rerun every time (never skipped)
     label: str = ""                    # the row name in results tables (stage-2 runs)
+    groups: tuple[str, ...] = ()       # the GPU row groups (one 30-minute lease each) whose queue holds this stage
+    queue: int = 99                    # position in a GPU queue: runs that need no ODE student and long runs first
 
 
 STAGES: list[Stage] = [
@@ -49,7 +53,8 @@ STAGES: list[Stage] = [
     Stage("trajectories", "trajectories.ipynb", per_seed=False,
           sections=("preset", "world", "text", "codec", "model", "flow", "trajectories"),
           description="sample teacher ODE trajectories into the resumable store"),
-    Stage("ode", "ode.ipynb", label="ODE only (stage 1)",
+    Stage("ode", "ode.ipynb", label="ODE only (stage 1)", groups=("main", "dmd", "ablations", "variants", "lambdas", "all"),
+          queue=2,
           sections=("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train"),
           description="ODE initialisation of the causal student; its 4-step samples' prompt fidelity"),
 ]
@@ -58,8 +63,9 @@ _ODE_SECTIONS = ("preset", "seed", "world", "text", "codec", "model", "flow", "t
 TRAJECTORY_COUNTS = (100, 500)
 STAGES += [Stage(f"ode_traj{n}", "ode.ipynb", experiment="ablations", sections=_ODE_SECTIONS,
                  overrides=(("trajectories.train_fraction", n / 1400),), label=f"ODE only, {n}/1400 of the trajectories",
+                 groups=("ablations", "all"), queue=5 + i,
                  description=f"ablation: ODE initialisation on {n}/1400 of the stored trajectories")
-           for n in TRAJECTORY_COUNTS]
+           for i, n in enumerate(TRAJECTORY_COUNTS)]
 _REWARD_SECTIONS = ("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train",
                     "reward", "eval")
 _DMD_SECTIONS = _REWARD_SECTIONS + ("dmd",)
@@ -67,34 +73,41 @@ _DMD_SECTIONS = _REWARD_SECTIONS + ("dmd",)
 # ~70x the DMD gradient at lambda 1 (figures/dmd_grad_scale_tiny.json), so 0.01 / 0.1 / 1 span "comparable" to
 # "reward-dominated"
 DMD_REWARD_LAMBDAS = (0.01, 0.1, 1.0)
+# the `dmd` lease holds every lambda; 0.01 and 1 have a lease of their own too (`lambdas`: the dmd lease fit too few)
+_LAMBDA_GROUPS = {0.1: ("dmd", "all"), 0.01: ("dmd", "lambdas", "all"), 1.0: ("dmd", "lambdas", "all")}
 REWARD_LRS = (5e-6,)
 STAGES += [
-    Stage("reward", "reward.ipynb", sections=_REWARD_SECTIONS, label="Reward-Forcing (last frame)",
+    Stage("reward", "reward.ipynb", sections=_REWARD_SECTIONS, label="Reward-Forcing (last frame)", queue=7,
+          groups=("main", "dmd", "ablations", "variants", "lambdas", "all"),
           description="Reward-Forcing: ODE-initialised student, frozen world reward on the last frame"),
-    Stage("dmd", "dmd.ipynb", sections=_DMD_SECTIONS, label="DMD 4-step",
+    Stage("dmd", "dmd.ipynb", sections=_DMD_SECTIONS, label="DMD 4-step", groups=("dmd", "all"), queue=3,
           description="baseline: DMD-distilled 4-step causal student (ODE init, critic from the teacher)"),
     *[Stage(f"dmd_reward_{lam:g}", "dmd.ipynb", experiment="baselines", sections=_DMD_SECTIONS,
             overrides=(("dmd.reward_lambda", lam),), label=f"reward + DMD (lambda {lam:g})",
+            groups=_LAMBDA_GROUPS[lam], queue=4,
             description=f"baseline: DMD + {lam:g} x reward (last frame), trained together") for lam in DMD_REWARD_LAMBDAS],
     Stage("reward_random", "reward.ipynb", experiment="ablations", sections=_REWARD_SECTIONS, label="random frame",
+          groups=("main", "all"), queue=10,
           overrides=(("reward.frames", "random"),), description="ablation: reward on one random frame per video"),
     # the reward's learning rate: at the default the world reward is exploited within 100 steps on tiny (see README);
     # the last-vs-random comparison is repeated at a quarter of it
     *[Stage(f"{name}_lr{lr:g}", "reward.ipynb", experiment="lr_sweep", sections=_REWARD_SECTIONS,
             overrides=(("train.reward.lr", lr), *extra), label=f"{label}, lr {lr:g}",
+            groups=("variants", "all"), queue=8 + j,
             description=f"learning-rate check: {label} at lr {lr:g}")
-      for lr in REWARD_LRS for name, label, extra in (("reward", "Reward-Forcing (last frame)", ()),
-                                                      ("reward_random", "random frame", (("reward.frames", "random"),)))],
+      for lr in REWARD_LRS for j, (name, label, extra) in enumerate((
+          ("reward", "Reward-Forcing (last frame)", ()), ("reward_random", "random frame", (("reward.frames", "random"),))))],
     Stage("reward_all", "reward.ipynb", experiment="ablations", sections=_REWARD_SECTIONS, label="all frames",
+          groups=("main", "variants", "all"), queue=11,
           overrides=(("reward.frames", "all"),), description="ablation: reward on every frame"),
     Stage("reward_noinit", "reward.ipynb", experiment="open_questions", sections=_REWARD_SECTIONS,
-          label="reward only, no ODE init (Q1)",
+          label="reward only, no ODE init (Q1)", groups=("ablations", "all"), queue=0,
           overrides=(("reward.init", "teacher"),), description="open question 1: reward only, no ODE initialisation"),
     Stage("reward_video", "reward.ipynb", experiment="open_questions", sections=_REWARD_SECTIONS,
-          label="video reward (Q2)",
+          label="video reward (Q2)", groups=("ablations", "variants", "all"), queue=12,
           overrides=(("reward.kind", "world_video"),), description="open question 2: a video-aware reward"),
     Stage("reward_bidir", "reward.ipynb", experiment="open_questions", sections=_REWARD_SECTIONS,
-          label="bidirectional 4-step + reward (Q3)",
+          label="bidirectional 4-step + reward (Q3)", groups=("ablations", "all"), queue=1,
           overrides=(("reward.init", "teacher"), ("causal.attention", "bidirectional")),
           description="open question 3: last-frame reward on a 4-step bidirectional generator from the teacher"),
     Stage("reward_summary", "reward_summary.ipynb", experiment="summary", sections=_DMD_SECTIONS, always=True,
@@ -121,6 +134,20 @@ def stage2_stages() -> list[Stage]:
 
 def stage_names() -> list[str]:
     return [s.name for s in STAGES]
+
+
+def gpu_groups() -> list[str]:
+    "The row groups of the GPU runners (`ops/small_gpu.sh`'s GROUP), in the order the registry first names them."
+    return list(dict.fromkeys(g for s in STAGES for g in s.groups))
+
+
+def group_stages(group: str) -> list[str]:
+    """The stages of one GPU row group in queue order (runs that need no ODE student first, then the long ones): the
+    queue `ops/small_gpu.sh all` runs in one lease."""
+    if group not in gpu_groups():
+        raise ConfigError(f"group {group!r}: unknown; choose from {gpu_groups()}")
+    members = [(s.queue, k, s.name) for k, s in enumerate(STAGES) if group in s.groups]
+    return [name for _, _, name in sorted(members)]
 
 
 def experiments_dir() -> Path:
@@ -223,31 +250,92 @@ def execute_with_retry(execute, attempts: int = 3, wait_s: float = 2.0, log=prin
 
 
 # %% ../nbs/13_reproduce.ipynb #35668e7e
-def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Path, log=print) -> dict:
-    "Execute one stage notebook with papermill (skipping it if finished); return its metrics."
-    import papermill as pm
+class StageError(RuntimeError):
+    "A stage failed or could not start; the message is one line (what failed, where the full traceback is)."
 
+
+class _Prefixed:
+    "A text stream that starts every line written to it with `prefix` (a stage's output inside `rf-nb reproduce`)."
+    def __init__(self, stream, prefix: str = "  | "):
+        self.stream, self.prefix, self.fresh = stream, prefix, True
+
+    def write(self, text: str) -> None:
+        out = []
+        for piece in text.splitlines(keepends=True):
+            out.append((self.prefix if self.fresh else "") + piece)
+            self.fresh = piece.endswith(("\n", "\r"))
+        self.stream.write("".join(out))
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+@contextlib.contextmanager
+def stage_lock(lock: Path, name: str) -> Iterator[None]:
+    """Hold an exclusive lock on the file `lock` while a stage runs. A second process on the same stage stops at
+    once with one line naming the first; the lock goes with its process (a killed run leaves none behind)."""
+    import fcntl
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            raise StageError(f"stage {name} is being run by another process ({f.read().strip() or 'pid unknown'}) "
+                             f"({lock}); wait for it, or stop it first") from None
+        f.seek(0), f.truncate(), f.write(f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}"), f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _execute(nb_in: Path, nb_out: Path, params: dict, stream: bool, log) -> None:
+    "Run one stage notebook with papermill; with `stream`, the kernel's output reaches our stdout/stderr as it comes."
+    import papermill as pm
+    accepted = pm.inspect_notebook(str(nb_in))                # pass a notebook only the parameters it declares
+    outs = dict(stdout_file=_Prefixed(sys.stdout), stderr_file=_Prefixed(sys.stderr)) if stream else {}
+    execute_with_retry(lambda: pm.execute_notebook(
+        str(nb_in), str(nb_out), parameters={k: v for k, v in params.items() if k in accepted},
+        kernel_name="python3", cwd=str(experiments_dir()), progress_bar=False, **outs), log=log)
+
+
+def _one_line(err: BaseException) -> str:
+    "The first line of an error; a notebook's error as the notebook raised it (its type and message)."
+    if type(err).__name__ == "PapermillExecutionError":
+        text = f"{err.ename}: {err.evalue}"
+    else:
+        text = f"{type(err).__name__}: {err}"
+    return text.strip().splitlines()[0] if text.strip() else type(err).__name__
+
+
+def run_stage(cfg: Config, stage: Stage, overrides: dict, figures_dir: str | Path, log=print,
+              stream: bool = False) -> dict:
+    """Execute one stage notebook with papermill (skipping it if finished); return its metrics. With `stream` the
+    notebook's output is shown as it runs. A failure raises `StageError` with one line: the notebook's own error and
+    where the executed notebook with the full traceback is. Two processes never run the same stage at once."""
     d = stage_dir(cfg, stage)
     if is_done(cfg, stage):
         log(f"[skip] {stage.name} (seed {cfg.seed}): finished under the same config -> {d}")
         return json.loads((d / "metrics.json").read_text())
-    prepare_stage_dir(cfg, stage, log)
-    nb_out = Path(cfg.paths.runs) / cfg.preset / "notebooks" / f"{stage.name}-seed{cfg.seed}.ipynb"
-    nb_out.parent.mkdir(parents=True, exist_ok=True)
-    log(f"[run ] {stage.name} (seed {cfg.seed}): {stage.description} -> {nb_out}")
-    start = time.time()
-    os.environ["RF_NB_RUNS"] = str(cfg.paths.runs)
-    nb_in = experiments_dir() / stage.notebook
-    params = dict(preset=cfg.preset, seed=cfg.seed, overrides=overrides | dict(stage.overrides),
-                  figures_dir=str(figures_dir), smoke=False, stage=stage.name, experiment=stage.experiment)
-    accepted = pm.inspect_notebook(str(nb_in))                # pass a notebook only the parameters it declares
-    execute_with_retry(lambda: pm.execute_notebook(
-        str(nb_in), str(nb_out), parameters={k: v for k, v in params.items() if k in accepted},
-        kernel_name="python3", cwd=str(experiments_dir()), progress_bar=False), log=log)
-    if not (d / "metrics.json").exists():
-        raise RuntimeError(f"stage {stage.name} finished but wrote no {d / 'metrics.json'}; fix its notebook")
-    write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "finished": True,
-                                  "seconds": time.time() - start, "notebook": str(nb_out)})
+    with stage_lock(d.with_name(f".{d.name}.lock"), f"{stage.name} (seed {cfg.seed})"):   # beside: d may move
+        prepare_stage_dir(cfg, stage, log)
+        nb_out = Path(cfg.paths.runs) / cfg.preset / "notebooks" / f"{stage.name}-seed{cfg.seed}.ipynb"
+        nb_out.parent.mkdir(parents=True, exist_ok=True)
+        log(f"[run ] {stage.name} (seed {cfg.seed}): {stage.description} -> {nb_out}")
+        start = time.time()
+        os.environ["RF_NB_RUNS"] = str(cfg.paths.runs)
+        params = dict(preset=cfg.preset, seed=cfg.seed, overrides=overrides | dict(stage.overrides),
+                      figures_dir=str(figures_dir), smoke=False, stage=stage.name, experiment=stage.experiment)
+        try:
+            _execute(experiments_dir() / stage.notebook, nb_out, params, stream, log)
+        except Exception as err:
+            raise StageError(f"stage {stage.name} (seed {cfg.seed}) failed: {_one_line(err)} "
+                             f"(full traceback in {nb_out})") from err
+        if not (d / "metrics.json").exists():
+            raise StageError(f"stage {stage.name} finished but wrote no {d / 'metrics.json'}; fix its notebook")
+        write_json(d / "stage.json", {"hash": stage_hash(cfg, stage), "finished": True,
+                                      "seconds": time.time() - start, "notebook": str(nb_out)})
     log(f"[done] {stage.name} (seed {cfg.seed}) in {time.time() - start:.1f} s")
     return json.loads((d / "metrics.json").read_text())
 
@@ -268,7 +356,7 @@ def seed_list(seeds: int | str | Sequence[int]) -> list[int]:
 
 def reproduce(preset: str = "tiny", seeds: int | str | Sequence[int] = 1, stages: list[str] | None = None,
               overrides: dict | None = None, figures_dir: str | Path | None = None, force: bool = False,
-              log=print) -> dict:
+              log=print, stream: bool = False) -> dict:
     "Run the stage notebooks in order for `seeds` seeds; returns {stage: {seed: metrics}}."
     overrides = dict(overrides or {})
     base = load_preset(preset, overrides)
@@ -289,7 +377,8 @@ def reproduce(preset: str = "tiny", seeds: int | str | Sequence[int] = 1, stages
             cfg = load_preset(preset, overrides | dict(stage.overrides) | {"seed": seed})
             if force and is_done(cfg, stage):
                 (stage_dir(cfg, stage) / "stage.json").unlink()
-            results.setdefault(stage.name, {})[seed] = run_stage(cfg, stage, overrides, figures_dir, log=log)
+            results.setdefault(stage.name, {})[seed] = run_stage(cfg, stage, overrides, figures_dir, log=log,
+                                                                 stream=stream)
     log(f"reproduce: {len(chosen)} stage(s) done in {time.time() - t0:.1f} s; figures in {figures_dir}")
     return results
 
@@ -333,7 +422,7 @@ def lease_verdicts(claims_md: str) -> dict[str, tuple[str, str]]:
     return verdicts
 
 
-# one GPU lease per row group of `small` (GROUP in scripts/small_gpu.sh)
+# one GPU lease per row group of `small` (GROUP in ops/small_gpu.sh)
 SMALL_LEASES = ("small", "small-dmd", "small-ablations", "small-variants", "small-lambdas")
 
 
@@ -379,8 +468,14 @@ def write_claims_overview(root: str | Path = ".") -> Path | None:
     return out
 
 # %% ../nbs/13_reproduce.ipynb #60f0e068
+def _version() -> str:
+    from rf_nb import __version__
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rf-nb", description="Reward-Forcing reference implementation")
+    p.add_argument("--version", action="version", version=f"rf-nb {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     r = sub.add_parser("reproduce", help="run the stage notebooks and rebuild figures and tables")
     r.add_argument("--preset", default="tiny", help="tiny (CPU), small (one GPU) or wan (real weights)")
@@ -391,19 +486,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="config override, e.g. --set world.fps=4 (repeatable)")
     r.add_argument("--figures-dir", default=None, help="where figures go (default: figures/)")
     r.add_argument("--force", action="store_true", help="rerun stages even if finished")
+    r.add_argument("--quiet", action="store_true", help="only a line per stage (default: the stage's output streams)")
     rd = sub.add_parser("readme", help="write figures/claims_overview.md, then paste the tables in figures/ "
                         "into the README's include markers")
     rd.add_argument("--readme", default="README.md")
     rd.add_argument("--docs", nargs="*", default=list(RESULT_DOCS), metavar="DOC",
                     help="documents beside the README whose include markers are filled too (missing ones skipped)")
+    s = sub.add_parser("stages", help="list the stages, or one GPU row group's queue (one name a line)")
+    s.add_argument("--group", default=None, help=f"a GPU row group: {', '.join(gpu_groups())}")
     c = sub.add_parser("config", help="print the resolved config as JSON")
     c.add_argument("--preset", default="tiny")
     c.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     return p
 
 
-# the per-run `small` results live beside the README (their include markers are filled by `rf-nb readme` too)
-RESULT_DOCS = ("RESULTS_SMALL.md",)
+# the current results live beside the README (their include markers are filled by `rf-nb readme` too)
+RESULT_DOCS = ("RESULTS.md",)
 INCLUDE = re.compile(r"(<!-- include (?P<path>[^ ]+) -->\n)(?P<body>.*?)(<!-- end include -->)", re.S)
 
 
@@ -438,6 +536,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "config":
             print(json.dumps(load_preset(args.preset, overrides).to_dict(), indent=2))
             return 0
+        if args.command == "stages":
+            if args.group:
+                print("\n".join(group_stages(args.group)))
+            else:
+                print("\n".join(f"{s.name:24s} {s.description}" for s in STAGES))
+            return 0
         if args.command == "readme":
             overview = write_claims_overview(Path(args.readme).parent)
             print("claims overview:", overview or "no claims files")
@@ -446,8 +550,11 @@ def main(argv: list[str] | None = None) -> int:
             print("included:", ", ".join(included) or "nothing")
             return 0
         stages = args.stages.split(",") if args.stages else None
-        reproduce(args.preset, args.seeds, stages, overrides, args.figures_dir, args.force)
+        reproduce(args.preset, args.seeds, stages, overrides, args.figures_dir, args.force, stream=not args.quiet)
         return 0
+    except StageError as e:
+        print(f"rf-nb: {e}", file=sys.stderr)
+        return 1
     except (ConfigError, FileNotFoundError) as e:
         print(f"rf-nb: {type(e).__name__}: {e}", file=sys.stderr)
         return 2

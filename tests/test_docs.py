@@ -8,8 +8,8 @@ import pytest
 from rf_nb.reproduce import INCLUDE, RESULT_DOCS, sync_readme
 
 ROOT = Path(__file__).resolve().parents[1]
-DOCS = ("README.md", "BENCHMARKS.md", "TEACHER_FIDELITY.md", "RESULTS_SMALL.md")
-# a path the docs cite as a result: figures/... or bench/results/..., without placeholders (<preset>, X, *)
+DOCS = ("README.md", "BENCHMARKS.md", "archive/TEACHER_FIDELITY.md", "archive/RESULTS_SMALL.md")
+# a path the docs cite as a result: figures/... or archive/bench/results/..., without placeholders (<preset>, X, *)
 CITED = re.compile(r"`((?:figures|bench/results)/[A-Za-z0-9_.\-/]+)`")
 
 
@@ -24,8 +24,8 @@ def test_cited_result_files_exist():
 
 
 def test_cited_paths_finds_paths_and_skips_prose():
-    text = "see `figures/a.md` and `bench/results/x_2026.json`, not `runs/<preset>/` or figures/b.md"
-    assert cited_paths(text) == {"figures/a.md", "bench/results/x_2026.json"}
+    text = "see `figures/a.md` and `archive/bench/results/x_2026.json`, not `runs/<preset>/` or figures/b.md"
+    assert cited_paths(text) == {"figures/a.md", "archive/bench/results/x_2026.json"}
 
 
 @pytest.mark.parametrize("doc", ["README.md", *RESULT_DOCS])

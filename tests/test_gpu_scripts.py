@@ -1,4 +1,4 @@
-"""The GPU runners' queue (scripts/gpu_lib.sh) with a mock `rp`: inputs are waited for, the deadline stops it.
+"""The GPU runners' queue (ops/gpu_lib.sh) with a mock `rp`: inputs are waited for, the deadline stops it.
 
 No GPU and no rf_nb: `rp` only sleeps and writes the files the real stages write, so the test checks the order and the
 stop of `run_stage_seeds`, which decide whether a one-lease `small` run finishes in its device time."""
@@ -12,7 +12,7 @@ MOCK = r"""
 set -u
 export RF_NB_RUNS=$TMP/runs PRESET=small
 mkdir -p "$RF_NB_RUNS/logs/queue"
-source scripts/gpu_lib.sh
+source ops/gpu_lib.sh
 rp() {                                     # rp --stages STAGE --seeds K,
   local s=$2 k=${4%,}
   echo "start $s $k" >> "$TMP/events"
@@ -75,36 +75,10 @@ def test_queue_skips_a_stage_that_would_not_end_before_the_stop(tmp_path):
     assert "end dmd 0" in events, events
 
 
-def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
-    "teacher_memorise_gpu.sh with a stub `python3`: both templates run; their JSON and logs come back in one tgz."
-    import tarfile
-    stub = tmp_path / "bin" / "python3"
-    stub.parent.mkdir()
-    stub.write_text('#!/bin/bash\nall="$*"; while [ $# -gt 0 ]; do [ "$1" = --out ] && echo "{\\"args\\": \\"$all\\"}" > "$2"; '
-                    '[ "$1" = --object ] && echo "object: $2"; shift; done\n')
-    stub.chmod(0o755)
-    env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work")}
-    out = subprocess.run(["bash", "scripts/teacher_memorise_gpu.sh", "12", "4"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stdout + out.stderr
-    with tarfile.open(tmp_path / "out" / "teacher_memorise_gpu.tgz") as tgz:
-        names = sorted(n.lstrip("./") for n in tgz.getnames() if n not in (".", "./"))
-    assert names == ["quickly.log", "slowly.log", "teacher_memorise_tiny_gpu_12_quickly.json",
-                     "teacher_memorise_tiny_gpu_12_slowly.json"], names
-    assert "moves quickly {d}" in (tmp_path / "work" / "quickly.log").read_text()
-    # the follow-up form: one template, learned absolute positions, named apart
-    env |= {"SPEEDS": "quickly", "ABS_POS": "factorised", "WORK": str(tmp_path / "w2")}
-    out = subprocess.run(["bash", "scripts/teacher_memorise_gpu.sh", "8", "8"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=60)
-    assert out.returncode == 0, out.stdout + out.stderr
-    args = json.loads((tmp_path / "w2" / "teacher_memorise_tiny_gpu_8_quickly_factorised.json").read_text())["args"]
-    assert "--abs-pos factorised" in args and not (tmp_path / "w2" / "slowly.log").exists(), args
-
-
 def test_all_trains_the_video_reward_only_for_its_stage():
     "assets_for_queue: `all` trains the video reward (the last asset to finish on 2026-12-06) only if Q2 is queued."
     def assets(queue, train="teacher perception reward reward_video"):
-        out = subprocess.run(["bash", "-c", 'source scripts/gpu_lib.sh; assets_for_queue "$1" "$2"', "_", queue, train],
+        out = subprocess.run(["bash", "-c", 'source ops/gpu_lib.sh; assets_for_queue "$1" "$2"', "_", queue, train],
                              cwd=ROOT, capture_output=True, text=True, timeout=30)
         assert out.returncode == 0, out.stderr
         return out.stdout.strip()
@@ -112,7 +86,7 @@ def test_all_trains_the_video_reward_only_for_its_stage():
     assert assets("ode reward_video_x reward") == "teacher perception reward"        # whole stage names only
     assert assets("reward_noinit ode reward_video") == "teacher perception reward reward_video"
     assert assets("ode", "reward_video teacher") == "teacher"
-    for script in ("scripts/small_gpu.sh", "scripts/gpu_lib.sh"):                  # both still parse
+    for script in ("ops/small_gpu.sh", "ops/gpu_lib.sh"):                  # both still parse
         assert subprocess.run(["bash", "-n", script], cwd=ROOT).returncode == 0
 
 
@@ -126,7 +100,7 @@ def test_mps_start_exports_the_client_env_only_when_the_daemon_starts(tmp_path):
             stub.write_text(f'#!/bin/bash\necho "$@ $(cat)" >> {tmp_path}/calls\nexit {stub_rc}\n'
                             if stub_rc == 0 else f"#!/bin/bash\nexit {stub_rc}\n")
             stub.chmod(0o755)
-        script = ('source scripts/gpu_lib.sh; mps_start "$1" < /dev/null; '
+        script = ('source ops/gpu_lib.sh; mps_start "$1" < /dev/null; '
                   'echo "rc=$? pipe=${CUDA_MPS_PIPE_DIRECTORY:-}"; mps_stop')
         env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "MPS_PROBE": probe}
         out = subprocess.run(["bash", "-c", script, "_", str(tmp_path / "mps")], cwd=ROOT, capture_output=True,
@@ -149,7 +123,7 @@ def test_lease_copies_names_a_groups_files_for_the_overview(tmp_path):
              "dmd_reward_0.1_small_history.png", "reward_small_samples.png", "teacher_samples_small.png"]
     for n in names:
         (tmp_path / n).write_text(n)
-    run = lambda group: subprocess.run(["bash", "-c", 'source scripts/gpu_lib.sh; lease_copies "$1" "$2"', "_", group,
+    run = lambda group: subprocess.run(["bash", "-c", 'source ops/gpu_lib.sh; lease_copies "$1" "$2"', "_", group,
                                         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert run("main").returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == sorted(names)
     assert run("dmd").returncode == 0
@@ -173,13 +147,13 @@ def _python_stub(tmp_path):
 def test_ensure_wheels_installs_the_carried_wheels_once_or_names_the_fix(tmp_path):
     "ensure_wheels: missing imports -> the carried wheels go into SITE, on PYTHONPATH; no wheels -> one-line error."
     env = _python_stub(tmp_path)
-    script = 'source scripts/gpu_lib.sh; ensure_wheels "$1"; echo "rc=$? path=$PYTHONPATH"'
+    script = 'source ops/gpu_lib.sh; ensure_wheels "$1"; echo "rc=$? path=$PYTHONPATH"'
     run = lambda wheels: subprocess.run(["bash", "-c", script, "_", str(wheels)], cwd=ROOT, capture_output=True,
                                         text=True, timeout=30, env=env)
     empty = tmp_path / "no_wheels"
     empty.mkdir()
     out = run(empty)                                      # nothing to install: the error names the fix
-    assert "rc=1" in out.stdout and "scripts/device_wheels.sh" in out.stderr and len(out.stderr.splitlines()) == 1
+    assert "rc=1" in out.stdout and "ops/device_wheels.sh" in out.stderr and len(out.stderr.splitlines()) == 1
     assert not (tmp_path / "pip").exists()
     wheels = tmp_path / "wheels"
     wheels.mkdir()
@@ -194,8 +168,22 @@ def test_missing_assets_lists_the_ones_that_did_not_train(tmp_path):
     "missing_assets: `all` stops before its queue when a listed asset has no weights (2026-12-06: the teacher)."
     (tmp_path / "perception_small.safetensors").write_text("")
     (tmp_path / "reward_small.safetensors").write_text("")
-    out = subprocess.run(["bash", "-c", 'source scripts/gpu_lib.sh; missing_assets "$1"', "_",
+    out = subprocess.run(["bash", "-c", 'source ops/gpu_lib.sh; missing_assets "$1"', "_",
                           "teacher perception reward reward_video"], cwd=ROOT, capture_output=True, text=True,
                          timeout=30, env={"PATH": "/usr/bin:/bin", "RF_NB_ASSETS": str(tmp_path)})
     assert out.returncode == 0 and out.stdout.split() == ["teacher", "reward_video"], out.stdout + out.stderr
-    assert subprocess.run(["bash", "-n", "scripts/small_gpu.sh"], cwd=ROOT).returncode == 0
+    assert subprocess.run(["bash", "-n", "ops/small_gpu.sh"], cwd=ROOT).returncode == 0
+
+
+def test_the_lease_queue_comes_from_the_stage_registry():
+    "ops/small_gpu.sh holds no list of a group's stages: it asks `rf-nb stages --group`, the registry's groups."
+    import sys
+    script = (ROOT / "ops" / "small_gpu.sh").read_text()
+    assert 'stages --group "${GROUP:-all}"' in script
+    assert "dmd_reward_0.01" not in script.split("\nall)")[1].split("\nstart)")[0]
+    out = subprocess.run([sys.executable, "-m", "rf_nb.reproduce", "stages", "--group", "lambdas"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.split() == ["ode", "dmd_reward_0.01", "dmd_reward_1", "reward"], out
+    bad = subprocess.run([sys.executable, "-m", "rf_nb.reproduce", "stages", "--group", "nope"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "choose from" in bad.stderr

@@ -18,7 +18,7 @@ pack_results() {
 
 # ensure_wheels [WHEELS] : the repository and SITE (default /tmp/site) on PYTHONPATH, and rf_nb, papermill and
 # diffusers importable there; when they are not, the carried wheels (WHEELS, default .whl-small, made here by
-# scripts/device_wheels.sh) are installed into SITE first. Returns 1 with a one-line error naming the fix when they
+# ops/device_wheels.sh) are installed into SITE first. Returns 1 with a one-line error naming the fix when they
 # still do not import. On 2026-12-06 a lease call that forgot the install line lost 420 s of device time: three
 # assets trained (python3 -m found rf_nb in the working folder), then the teacher and every queued stage failed.
 ensure_wheels() {
@@ -31,7 +31,7 @@ ensure_wheels() {
       > /dev/null 2>&1
   (cd / && python3 -c "$check") > /dev/null 2>&1 && return 0
   echo "error: rf_nb, papermill or diffusers does not import, and $wheels/ has no wheels for them: run" \
-    "'bash scripts/device_wheels.sh' on the project machine and pass carry [\"$wheels\"] to the device call" >&2
+    "'bash ops/device_wheels.sh' on the project machine and pass carry [\"$wheels\"] to the device call" >&2
   return 1
 }
 

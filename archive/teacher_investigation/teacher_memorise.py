@@ -11,7 +11,7 @@ the model must learn what the direction word does, not memorise four clips; samp
 draws per prompt, and the one-step checks use renders it never saw. Every evaluation also tracks the object
 (`object_track`: net displacement, path length, straightness) to tell a travelling object from one that jumps.
 
-    python scripts/teacher_memorise.py --preset tiny --steps 1200 --out figures/teacher_memorise_tiny.json
+    python archive/teacher_investigation/teacher_memorise.py --preset tiny --steps 1200 --out archive/figures/teacher_memorise_tiny.json
 """
 from __future__ import annotations
 
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
               "abs_pos": args.abs_pos,
               "device": args.device, "evaluations": [],
               "ground_truth": prompt_fidelity(perception, truth, specs) | {"track": object_track(truth, color, want)},
-              "command": shlex.join(["python", "scripts/teacher_memorise.py", *(argv or sys.argv[1:])])}
+              "command": shlex.join(["python", "archive/teacher_investigation/teacher_memorise.py", *(argv or sys.argv[1:])])}
     t0 = time.time()
     with tempfile.TemporaryDirectory() as d:
         tr = Trainer({"teacher": teacher}, ["teacher"], FlowMatchingObjective(cfg), bank, cfg.train["teacher"], d,

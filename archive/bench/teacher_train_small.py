@@ -2,7 +2,7 @@
 eager vs `torch.compile` of the transformer (nn.Module.compile: same parameter names), at two batch sizes.
 Each row: the one trainer (`rf_nb.train.Trainer`) with the flow-matching objective on a GPU clip bank; `--warmup`
 steps (CUDA init, autotuning, compilation) are run and excluded, then `--steps` steps are timed between CUDA syncs.
-    python3 bench/teacher_train_small.py --out bench/results/teacher_train_small_h100.json
+    python3 archive/bench/teacher_train_small.py --out archive/bench/results/teacher_train_small_h100.json
 """
 import argparse
 import json

@@ -3,6 +3,7 @@ samples and runs the diffusion-classifier test for each arm) and the memorisatio
 what a session reruns on a GPU; this keeps them from rotting where none is lent. No figure is checked here."""
 import json
 import subprocess
+import tarfile
 import sys
 
 from safetensors import safe_open
@@ -17,7 +18,7 @@ def _run(args: list[str]) -> subprocess.CompletedProcess:
 
 
 def test_abs_pos_ab_driver_toy(tmp_path):
-    _run(["scripts/teacher_abs_pos.py", "--preset", "tiny", "--arms", "none", "grid", "--steps", "2", "--batch", "4",
+    _run(["archive/teacher_investigation/teacher_abs_pos.py", "--preset", "tiny", "--arms", "none", "grid", "--steps", "2", "--batch", "4",
           "--n-clips", "16", "--n-eval", "2", "--sens-prompts", "1", "--loss-clips", "2", "--out", str(tmp_path),
           "--set", "flow.teacher_steps=4", "--set", "flow.keep_indices=[0,-1]"])
     rows = json.loads((tmp_path / "summary.json").read_text())["arms"]
@@ -32,7 +33,7 @@ def test_abs_pos_ab_driver_toy(tmp_path):
 
 def test_memorise_with_abs_pos_toy(tmp_path):
     out = tmp_path / "mem.json"
-    _run(["scripts/teacher_memorise.py", "--preset", "tiny", "--steps", "2", "--every", "2", "--abs-pos", "factorised",
+    _run(["archive/teacher_investigation/teacher_memorise.py", "--preset", "tiny", "--steps", "2", "--every", "2", "--abs-pos", "factorised",
           "--sample-steps", "2", "--out", str(out)])
     rec = json.loads(out.read_text())
     assert rec["abs_pos"] == "factorised" and [e["step"] for e in rec["evaluations"]] == [2]
@@ -42,7 +43,7 @@ def test_memorise_with_abs_pos_toy(tmp_path):
 def test_memorise_with_random_starts_toy(tmp_path):
     "--renders: several renders per direction (the object starts elsewhere in each) and several draws per prompt."
     out = tmp_path / "mem.json"
-    _run(["scripts/teacher_memorise.py", "--preset", "tiny", "--steps", "2", "--every", "2", "--renders", "3",
+    _run(["archive/teacher_investigation/teacher_memorise.py", "--preset", "tiny", "--steps", "2", "--every", "2", "--renders", "3",
           "--draws", "2", "--batch", "4", "--sample-steps", "2", "--out", str(out)])
     rec = json.loads(out.read_text())
     assert rec["renders_per_direction"] == 3 and rec["draws"] == 2
@@ -100,3 +101,32 @@ def test_motion_figures_read_the_full_worlds_directions():
     assert (fwd["direction_acc"], fwd["line_acc"], fwd["tracked"]) == (1.0, 1.0, 1.0), fwd
     assert (back["direction_acc"], back["line_acc"]) == (0.0, 1.0), back
     assert shuffled["straightness"] < 0.5 * fwd["straightness"], (shuffled, fwd)
+
+
+# moved from tests/test_gpu_scripts.py with the investigation (needs its imports there)
+def test_memorise_gpu_script_runs_both_arms_and_packs(tmp_path):
+    "teacher_memorise_gpu.sh with a stub `python3`: both templates run; their JSON and logs come back in one tgz."
+    import tarfile
+    stub = tmp_path / "bin" / "python3"
+    stub.parent.mkdir()
+    stub.write_text('#!/bin/bash\nall="$*"; while [ $# -gt 0 ]; do [ "$1" = --out ] && echo "{\\"args\\": \\"$all\\"}" > "$2"; '
+                    '[ "$1" = --object ] && echo "object: $2"; shift; done\n')
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub.parent}:/usr/bin:/bin", "OUT": str(tmp_path / "out"), "WORK": str(tmp_path / "work")}
+    out = subprocess.run(["bash", "archive/teacher_investigation/teacher_memorise_gpu.sh", "12", "4"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    with tarfile.open(tmp_path / "out" / "teacher_memorise_gpu.tgz") as tgz:
+        names = sorted(n.lstrip("./") for n in tgz.getnames() if n not in (".", "./"))
+    assert names == ["quickly.log", "slowly.log", "teacher_memorise_tiny_gpu_12_quickly.json",
+                     "teacher_memorise_tiny_gpu_12_slowly.json"], names
+    assert "moves quickly {d}" in (tmp_path / "work" / "quickly.log").read_text()
+    # the follow-up form: one template, learned absolute positions, named apart
+    env |= {"SPEEDS": "quickly", "ABS_POS": "factorised", "WORK": str(tmp_path / "w2")}
+    out = subprocess.run(["bash", "archive/teacher_investigation/teacher_memorise_gpu.sh", "8", "8"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    args = json.loads((tmp_path / "w2" / "teacher_memorise_tiny_gpu_8_quickly_factorised.json").read_text())["args"]
+    assert "--abs-pos factorised" in args and not (tmp_path / "w2" / "slowly.log").exists(), args
+
+

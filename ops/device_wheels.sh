@@ -46,7 +46,7 @@ du -sh .whl-bench
 # .whl-small: the wheels that run notebooks (papermill + ipykernel) without what a kernel never needs for papermill
 # (debugpy and jedi/parso are optional to ipykernel and IPython; nbdev's tools and watchdog are for development) and
 # without ImageReward's stack (image-reward, timm, fairscale: only the `imagereward` reward kind imports them; every
-# world stage ran with their imports blocked, 2026-12-05): 25 MB, what `scripts/small_gpu.sh` carries since the
+# world stage ran with their imports blocked, 2026-12-05): 25 MB, what `ops/small_gpu.sh` carries since the
 # tree + .whl passed 64 MiB. transformers and tokenizers stay: diffusers imports them when they are installed, and
 # the GPU image's own (5.x) are not the pinned ones.
 rm -rf .whl-small && mkdir -p .whl-small

@@ -1,6 +1,6 @@
 """Where does a teacher training step spend its time? Times trainer steps of a world teacher at several batch
 sizes (one process, the GPU's clip sampler) and prints the profiler's top operations for the largest.
-    python3 bench/profile_teacher_step.py --preset tiny --batches 64 256 1024 [--set key=value ...]"""
+    python3 archive/bench/profile_teacher_step.py --preset tiny --batches 64 256 1024 [--set key=value ...]"""
 import argparse
 import tempfile
 import time

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Train several tiny-teacher variants at once on one GPU (the tiny model is launch-bound, so they share it well)
 # and keep each one's weights, log, metrics and samples under $OUT/<variant>. Used to choose the shipped teacher;
-# the figures are in BENCHMARKS.md. Usage (GPU machine, wheels installed): bash scripts/teacher_sweep_gpu.sh 400
+# the figures are in BENCHMARKS.md. Usage (GPU machine, wheels installed): bash archive/teacher_investigation/teacher_sweep_gpu.sh 400
 set -u
 BUDGET=${1:-400}
 COMMON=(--preset tiny --time-budget "$BUDGET" --workers 4 --n-eval 128
@@ -14,7 +14,7 @@ declare -A VARIANTS=(
 for name in "${!VARIANTS[@]}"; do
   mkdir -p "$OUT/$name"
   # shellcheck disable=SC2086
-  OMP_NUM_THREADS=4 timeout $((BUDGET + 120)) python3 scripts/train_teacher_gpu.py "${COMMON[@]}" --out "$OUT/$name" ${VARIANTS[$name]} > "$OUT/$name/stdout.txt" 2>&1 &
+  OMP_NUM_THREADS=4 timeout $((BUDGET + 120)) python3 ops/train_teacher_gpu.py "${COMMON[@]}" --out "$OUT/$name" ${VARIANTS[$name]} > "$OUT/$name/stdout.txt" 2>&1 &
 done
 wait
 for name in "${!VARIANTS[@]}"; do echo "== $name"; tail -5 "$OUT/$name/stdout.txt"; done

@@ -2,9 +2,9 @@
 # Issue 3 on one GPU, in one device call: two `small` teachers trained side by side for the same time on the same
 # rendered clips with the same seed and recipe, one plain (Wan's RoPE only) and one with learned absolute positions
 # (model.abs_pos=grid); then, for each, held-out prompt fidelity of its samples (train_teacher_gpu.py's evaluation,
-# world perception model) and the diffusion-classifier test (scripts/teacher_text_sensitivity.py: does its denoiser's
+# world perception model) and the diffusion-classifier test (archive/teacher_investigation/teacher_text_sensitivity.py: does its denoiser's
 # loss rise when the direction word is wrong?).
-# Usage (GPU machine, wheels installed, README "GPU"): bash scripts/teacher_abs_pos_gpu.sh [BUDGET_S, default 280]
+# Usage (GPU machine, wheels installed, README "GPU"): bash archive/teacher_investigation/teacher_abs_pos_gpu.sh [BUDGET_S, default 280]
 # Results (no weights: 69 MB each is over what a call brings back) in $OUT/teacher_abs_pos.tgz, one file (a call
 # brings back a limited number of files: on 2026-12-06 five of the loose ones were left out). Environment (for a toy
 # run): PRESET (small), DEVICE (cuda), N_CLIPS (20000), N_EVAL (128), SENS_PROMPTS (64), SETUP_S (260: seconds
@@ -28,7 +28,7 @@ python3 -c "from rf_nb.perception import load_perception; load_perception('$PRES
   --steps 1000 --batch 64 --workers 4 --device "$DEVICE" > "$RES/perception.log" 2>&1 &
 for arm in $ARMS; do
   # shellcheck disable=SC2046
-  OMP_NUM_THREADS=4 timeout $(( BUDGET + ${SETUP_S:-260} )) python3 scripts/train_teacher_gpu.py --preset "$PRESET" \
+  OMP_NUM_THREADS=4 timeout $(( BUDGET + ${SETUP_S:-260} )) python3 ops/train_teacher_gpu.py --preset "$PRESET" \
     --time-budget "$BUDGET" --out "$ROOT/$arm" --workers 6 --n-clips "${N_CLIPS:-20000}" --n-eval "${N_EVAL:-128}" --set device="$DEVICE" $(abs_set $arm) \
     > "$RES/train_$arm.log" 2>&1 &
 done
@@ -39,7 +39,7 @@ for arm in $ARMS; do
   cp "$ROOT/$arm/teacher_${PRESET}_log.jsonl" "$RES/log_$arm.jsonl" 2>/dev/null
   cp "$ROOT/$arm/fig/teacher_samples_$PRESET.png" "$RES/samples_$arm.png" 2>/dev/null
   # shellcheck disable=SC2046
-  OMP_NUM_THREADS=4 python3 scripts/teacher_text_sensitivity.py --preset "$PRESET" \
+  OMP_NUM_THREADS=4 python3 archive/teacher_investigation/teacher_text_sensitivity.py --preset "$PRESET" \
     --prompts "${SENS_PROMPTS:-64}" --draws 2 --device "$DEVICE" --out "$RES/sensitivity_$arm.json" $(abs_set $arm) \
     --set model.pretrained_path="$ROOT/$arm/teacher_$PRESET.safetensors" > "$RES/sensitivity_$arm.log" 2>&1 &
 done

@@ -4,7 +4,7 @@ Samples the teacher (the preset's sampler: 48 Euler steps, CFG) on held-out prom
 world perception model, and counts (prompt value -> perceived value) for direction and shape, next to the same count
 on ground-truth renders of the same prompts (the evaluator's own confusion).
 
-    python scripts/teacher_confusion.py --preset tiny --prompts 64 --out figures/teacher_confusion_tiny.json
+    python archive/teacher_investigation/teacher_confusion.py --preset tiny --prompts 64 --out archive/figures/teacher_confusion_tiny.json
 """
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     read = {"teacher": perceive(perception, videos, specs),
             "ground_truth": perceive(perception, render_specs(specs, cfg, args.seed), specs)}
     record = {"preset": cfg.preset, "prompts": args.prompts, "seed": args.seed,
-              "command": " ".join(["python", "scripts/teacher_confusion.py", *(argv or sys.argv[1:])])}
+              "command": " ".join(["python", "archive/teacher_investigation/teacher_confusion.py", *(argv or sys.argv[1:])])}
     for who, r in read.items():
         for key in ("direction", "shape"):
             conf = confusion(specs, r, key)

@@ -3,13 +3,13 @@
 # device call (<= 10 min). State lives under /tmp/rf_small (kept while the machine stays warm between calls); every
 # phase packs what a person reads (figures, metrics, histories, executed notebooks, logs) into $OUT/small.tgz.
 # On the GPU machine (carry .whl-small: each phase but `wait` installs it when needed, ensure_wheels):
-#   bash scripts/small_gpu.sh assets            # perception model, image + video world rewards, teacher, side by side
-#   bash scripts/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
-#   bash scripts/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
-#   bash scripts/small_gpu.sh results           # reward summary, main table, claims, figures
-#   bash scripts/small_gpu.sh all               # every phase in order, overlapped, inside a deadline (see below)
-#   bash scripts/small_gpu.sh start             # `all` in the background, in its own session (it outlives the call)
-#   bash scripts/small_gpu.sh wait [SECONDS]    # follow `all` for a while, then pack
+#   bash ops/small_gpu.sh assets            # perception model, image + video world rewards, teacher, side by side
+#   bash ops/small_gpu.sh stage1            # world + teacher checks, 1,400 trajectories, ODE students (SEEDS)
+#   bash ops/small_gpu.sh stage2 [BUDGET] [PARALLEL]   # per-seed stage-2 runs, most important first
+#   bash ops/small_gpu.sh results           # reward summary, main table, claims, figures
+#   bash ops/small_gpu.sh all               # every phase in order, overlapped, inside a deadline (see below)
+#   bash ops/small_gpu.sh start             # `all` in the background, in its own session (it outlives the call)
+#   bash ops/small_gpu.sh wait [SECONDS]    # follow `all` for a while, then pack
 # One lease, several calls: the first call runs `start` and follows it with `wait`;
 # each later call (back to back, so the machine stays warm) runs `wait` again. `all` stops its queue at
 # $ROOT/deadline (epoch seconds, default start + TOTAL, TOTAL default 1500) minus RESULTS_S (default 180), starts no
@@ -72,7 +72,7 @@ assets)
   # was the last asset (381-434 s; 2026-12-06: ~240 s before its 142 s of training, mostly rendering its 10,600
   # pairs in 2 processes) while the teacher's 6 render processes end after ~100 s: VIDEO_WORKERS (default 5, was 2)
   # render the pairs, predicted ~100 s of rendering and ~270 s in all (not measured yet)
-  missing teacher && timed teacher python3 scripts/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
+  missing teacher && timed teacher python3 ops/train_teacher_gpu.py --preset small --time-budget "${TEACHER_BUDGET:-420}" --out "$RF_NB_ASSETS" \
     --workers "${TEACHER_WORKERS:-6}" --n-clips 20000 --n-eval 64 ${TEACHER_STEPS:+--set train.teacher.steps=$TEACHER_STEPS} \
     ${TEACHER_SET:-} $ABS_SET > "$log/teacher_train.log" 2>&1 &
   missing perception && timed perception python3 -m rf_nb.perception --preset small --steps 1000 --batch 64 --workers 5 --device cuda \
@@ -105,23 +105,17 @@ all)
   # checks and the trajectories run beside one queue of PARALLEL processes (ODE students, their trajectory-count
   # ablations, every stage-2 run), each queued stage waiting for what it reads (wait_for_inputs in gpu_lib.sh), the
   # longest runs (DMD) first among those that can start early; the tables at the deadline
+  # the rows one 30-minute lease holds on an H100 (2026-12-05 timings): the stage registry's groups, in queue order
+  # (`rf-nb stages --group NAME`; each group has its own Reward-Forcing row: two leases' rows differ by more than
+  # their seeds)
+  default=$(python3 -m rf_nb.reproduce stages --group "${GROUP:-all}") || exit 2
+  default=$(echo $default)                          # one line
   [ -f "$ROOT/deadline" ] || echo $(( t0 + ${TOTAL:-1500} )) > "$ROOT/deadline"
   echo "all: started $(date -u +%T), deadline $(date -u -d @"$(cat "$ROOT/deadline")" +%T)" | tee -a "$log/timeline.txt"
   # what bounds the run: GPU utilisation and memory, CPU load average, processes, every 20 s (logs/usage.txt)
   ( while [ ! -f "$ROOT/all.done" ]; do echo "+$(( $(date +%s) - t0 )) s gpu $(nvidia-smi --query-gpu=utilization.gpu,memory.used \
       --format=csv,noheader 2>/dev/null | tr -d '\n') load $(cut -d' ' -f1 /proc/loadavg) procs $(pgrep -c -f rf_nb.reproduce)" \
       >> "$log/usage.txt"; sleep 20; done ) &
-  case ${GROUP:-all} in      # rows that one 30-minute lease can hold on an H100 (2026-12-05 timings, BENCHMARKS.md)
-    main) default="ode reward reward_random reward_all";;                                   # C1-C3
-    dmd) default="ode dmd dmd_reward_0.1 reward dmd_reward_0.01 dmd_reward_1";;              # C4
-    ablations) default="reward_noinit reward_bidir ode ode_traj100 ode_traj500 reward reward_video";;  # C5, Q1-Q3
-    variants) default="ode reward reward_lr5e-06 reward_random_lr5e-06 reward_video reward_all";;  # lr 5e-6, Q2
-    # reward + DMD at lambda 0.01 and 1, three seeds each (the dmd lease fit 2 and 0 of them; DMD itself has 3)
-    lambdas) default="ode dmd_reward_0.01 dmd_reward_1 reward";;                                # C4
-    # (each group has its own Reward-Forcing row: two leases' rows differ by more than their seeds, README)
-    *) default="reward_noinit reward_bidir ode dmd dmd_reward_0.1 ode_traj100 ode_traj500 reward reward_random \
-reward_all reward_video reward_lr5e-06 reward_random_lr5e-06 dmd_reward_0.01 dmd_reward_1";;
-  esac
   QUEUE=${QUEUE:-$default}
   [ "${MPS:-1}" = 1 ] && mps_start "$ROOT/mps" >> "$log/timeline.txt"
   [ -z "$TRAIN_GIVEN" ] && TRAIN=$(assets_for_queue "$QUEUE" "$TRAIN")

@@ -1,8 +1,8 @@
 """Guidance in a limited interval (issue 9's trajectory lever): what skipping CFG outside [lo, hi] costs in quality on
 the world, beside what it saves in forward passes.
 
-    python bench/guidance_interval.py --preset tiny --n 64 --batch 32 --out guidance_interval_tiny_cpu.json
-    python bench/guidance_interval.py --preset small --n 64 --device cuda --out $OUT/gi_small.json   # trained assets
+    python archive/bench/guidance_interval.py --preset tiny --n 64 --batch 32 --out guidance_interval_tiny_cpu.json
+    python archive/bench/guidance_interval.py --preset small --n 64 --device cuda --out $OUT/gi_small.json   # trained assets
 
 For each interval (default: every step, then sigma <= 0.97 / 0.92 / 0.85, and sigma >= 0.2) the preset's teacher
 solves the same held-out prompts from the same noise (`rf_nb.teacher.sample`: the preset's steps, shift and guidance,

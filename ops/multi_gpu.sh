@@ -3,7 +3,7 @@
 # under DDP and under FSDP (configs/accelerate/*.yaml), each run writing $OUT/mg_<name>.json + .log; the GPU link
 # topology goes to $OUT/topo.txt. Everything is also packed into $OUT/multi_gpu.tgz (the device tool returns at most
 # 8 files per call).  NCCL_NVLS_ENABLE=0 (and the other multicast switches) as the device README asks.
-#   bash scripts/multi_gpu.sh [RUNS...]     RUNS from: one ddp fsdp  (default: all three)
+#   bash ops/multi_gpu.sh [RUNS...]     RUNS from: one ddp fsdp  (default: all three)
 # Environment: N (default: every GPU), RUN_TIMEOUT seconds per run (default 200), FIGURE (default all),
 #              EXTRA (more bench/multi_gpu.py flags, e.g. "--traj-prompts 16").
 set -uo pipefail

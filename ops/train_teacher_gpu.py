@@ -1,6 +1,6 @@
 """Train (or retrain) a world teacher on one GPU within a time budget and copy what a person needs to $OUT.
 On the GPU machine, after installing the carried wheels (README "GPU"):
-    python3 scripts/train_teacher_gpu.py --preset tiny --time-budget 420 --out "$OUT" [--set key=value ...]
+    python3 ops/train_teacher_gpu.py --preset tiny --time-budget 420 --out "$OUT" [--set key=value ...]
 Writes teacher_<preset>.safetensors/.json (copy them to rf_nb/assets/ to ship), the training log, the metrics
 (prompt fidelity on held-out and training prompts) and a sample grid."""
 import argparse

@@ -15,7 +15,7 @@ prompt leaves open averaged out). The mean of many renders of the true prompt an
 scored against fresh renders of the true prompt; the relative error increase of the variants is how much knowing
 that word can lower the training loss when the noise hides the clip.
 
-    python scripts/teacher_text_sensitivity.py --preset tiny --prompts 64 --oracle --out figures/teacher_text_sensitivity_tiny.json
+    python archive/teacher_investigation/teacher_text_sensitivity.py --preset tiny --prompts 64 --oracle --out archive/figures/teacher_text_sensitivity_tiny.json
 """
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def main(argv=None) -> dict:
     n = len(specs)
     choices = {a: len(alternatives(specs[0])[a]) + 1 for a in ATTRIBUTES}
     result = {
-        "command": "python scripts/teacher_text_sensitivity.py " + " ".join(argv or __import__("sys").argv[1:]),
+        "command": "python archive/teacher_investigation/teacher_text_sensitivity.py " + " ".join(argv or __import__("sys").argv[1:]),
         "preset": args.preset, "teacher": str(cfg.model.pretrained_path or "shipped"), "n_clips": n,
         "split": args.split, "sigmas": args.sigmas, "draws": args.draws, "seconds": round(time.time() - t0, 1),
         "chance": {a: round(1 / c, 3) for a, c in choices.items()},

@@ -2,7 +2,7 @@
   - the teacher's output parameterisation: velocity (Wan's) vs clean-sample (x0) prediction converted to velocity,
   - its EMA weights vs its raw weights (an EMA of 0.999 over ~1,000 steps still holds ~37% of the random init).
 On the GPU machine (wheels installed, see README "GPU"):
-    python3 scripts/teacher_param_gpu.py --preset tiny --steps 2000 --batch 256 --out "$OUT/tiny" --variants v x
+    python3 archive/teacher_investigation/teacher_param_gpu.py --preset tiny --steps 2000 --batch 256 --out "$OUT/tiny" --variants v x
 Each variant trains in its own process (they share the GPU), then both are evaluated with the world perception
 model on held-out prompts. Writes <out>/<variant>.json and a summary table to stdout.
 Measured (one H100, 2026-11-24, tiny, 2,000 steps x 256, 128 held-out prompts, raw weights): x vs v color 0.65 vs

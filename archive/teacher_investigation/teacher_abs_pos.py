@@ -5,11 +5,11 @@ and recipe, differing only in `model.abs_pos`, then measures each on held-out pr
 - prompt fidelity of its samples (48 Euler steps + CFG, judged by the world perception model), as the README's
   teacher rows;
 - the held-out flow-matching loss at fixed sigmas and noise (the quantity training lowers);
-- the diffusion-classifier test of `scripts/teacher_text_sensitivity.py` (does the denoiser's loss rise when the
+- the diffusion-classifier test of `archive/teacher_investigation/teacher_text_sensitivity.py` (does the denoiser's loss rise when the
   direction word is wrong?), which needs no sampler.
 Sized for the 2-core CPU (a short run of the tiny preset); on a GPU pass `--device cuda` and the preset's steps.
 
-    python scripts/teacher_abs_pos.py --preset tiny --steps 1200 --batch 32 --out /tmp/abs_pos
+    python archive/teacher_investigation/teacher_abs_pos.py --preset tiny --steps 1200 --batch 32 --out /tmp/abs_pos
 writes `<out>/summary.json` (one row per arm) and each arm's checkpoint, log and sample strip under `<out>/<arm>/`.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def sensitivity_module():
-    "scripts/teacher_text_sensitivity.py as a module (scripts/ is not a package)."
+    "archive/teacher_investigation/teacher_text_sensitivity.py as a module (scripts/ is not a package)."
     spec = importlib.util.spec_from_file_location("teacher_text_sensitivity", HERE / "teacher_text_sensitivity.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -110,7 +110,7 @@ def main(argv=None) -> int:
     bank = ClipBank.render(cfg, args.n_clips, cfg.seed, "train", args.workers, out / "cache", progress=False)
     print(f"rendered {len(bank)} clips in {time.time() - t0:.0f} s", flush=True)
     sens = sensitivity_module()
-    summary = {"command": shlex.join(["python", "scripts/teacher_abs_pos.py", *(argv or sys.argv[1:])]),
+    summary = {"command": shlex.join(["python", "archive/teacher_investigation/teacher_abs_pos.py", *(argv or sys.argv[1:])]),
                "arms": []}
     for arm in args.arms:
         summary["arms"].append(run_arm(arm, args, bank, sens, out))

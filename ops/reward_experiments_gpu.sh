@@ -3,7 +3,7 @@
 # pairs than a CPU affords, then `rf-nb reproduce` from the trajectories to the reward summary for SEEDS seeds.
 # Everything a person reads comes back in $OUT/results.tgz (figures, metrics, histories, executed notebooks,
 # the two reward assets). Usage on the GPU machine (wheels installed, see README "GPU"):
-#   bash scripts/reward_experiments_gpu.sh 2
+#   bash ops/reward_experiments_gpu.sh 2
 set -u
 SEEDS=${1:-2}
 export RF_NB_RUNS=/tmp/rf_runs RF_NB_FIGURES=/tmp/rf_fig

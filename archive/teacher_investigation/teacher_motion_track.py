@@ -7,7 +7,7 @@ the prompted object's centroid by its color, with no perception model (`centroid
 teacher samples of held-out single-object moving prompts and in ground-truth renders of the same prompts. Only the
 prompts where the tracker reads the ground truth's direction right are kept: a scene's colors can hide an object.
 
-    python scripts/teacher_motion_track.py --preset tiny --prompts 96 --out figures/teacher_motion_track_tiny.json
+    python archive/teacher_investigation/teacher_motion_track.py --preset tiny --prompts 96 --out archive/figures/teacher_motion_track_tiny.json
 
 The teacher is the preset's (`load_teacher`: the shipped asset, or `$RF_NB_ASSETS` for `small`), sampled in batches
 of 32 on the preset's device.
@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     gt, readable = motion_figures(truth, specs)
     print(f"{int(readable.sum())} of {len(specs)} prompts: the tracker reads the ground truth's direction", flush=True)
     teacher = load_teacher(cfg).eval()                                 # the preset's device (CUDA when present)
-    command = "python scripts/teacher_motion_track.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python archive/teacher_investigation/teacher_motion_track.py " + " ".join(sys.argv[1:] if argv is None else argv)
     out = {"preset": args.preset, "command": command,
            "prompts": len(specs), "readable_prompts": int(readable.sum()), "chance": {"direction_acc": 1 / 8,
            "line_acc": 1 / 4}, "ground_truth": motion_figures(truth, specs, readable)[0]}

@@ -6,7 +6,7 @@
 # evaluator's optical flow and perception are CPU work). Everything a person reads comes back in $OUT/results.tgz
 # (figures, metrics, histories, executed notebooks, logs), packed on exit or when the budget runs out.
 # Usage on the GPU machine (wheels installed, see README "GPU"):
-#   bash scripts/stage2_gpu.sh 3 380 24      # seeds, seconds allowed for the parallel part, processes at a time
+#   bash ops/stage2_gpu.sh 3 380 24      # seeds, seconds allowed for the parallel part, processes at a time
 set -u
 SEEDS=${1:-3}
 BUDGET=${2:-380}

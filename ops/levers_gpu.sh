@@ -3,7 +3,7 @@
 # the ODE step with every / no / half of the blocks checkpointed, each run writing its own JSON + log under $OUT;
 # also the `small` DMD step's phases (bench/dmd_step.py: eager, compiled, batched critic rollouts) and 10 compiled
 # DMD processes (bench/gpu_share.py).
-#   bash scripts/levers_gpu.sh [RUNS...]      (default: the ODE-step runs; the names are in the case below)
+#   bash ops/levers_gpu.sh [RUNS...]      (default: the ODE-step runs; the names are in the case below)
 # Everything is also packed into $OUT/levers.tgz (the device tool returns at most 8 files per call).
 # BUDGET_S (default 560): the whole call's limit; each run is stopped at it and later runs are skipped, so the
 # packing at the end always happens inside the device tool's limit.
@@ -53,7 +53,7 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;
     traj)      bench traj trajectories --compile --reps 2 --budget-s 40 ;;
     traj_cudnn) bench traj_cudnn trajectories --compile --attn cudnn --reps 2 --budget-s 40 ;;
-    # guidance only at sigma <= 0.92 (20 of 48 steps unguided; its quality cost: bench/guidance_interval.py)
+    # guidance only at sigma <= 0.92 (20 of 48 steps unguided; its quality cost: archive/bench/guidance_interval.py)
     traj_interval) bench traj_interval trajectories --compile --reps 2 --budget-s 60 --guidance-interval 0 0.92 ;;
     # the `small` DMD step (the cost of the small leases): its phases, eager and compiled, and 10 processes compiled
     dmd_step)  script dmd_step bench/dmd_step.py --preset small --steps 25 ;;
