@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import time
+import warnings
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -18,7 +19,7 @@ from safetensors.torch import save_file
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from .config import Config, config_hash, atomic_path, write_json
+from .config import Config, DamagedFileError, atomic_path, config_hash, kill_point, read_json, write_json
 from .teacher import Teacher, sample, shipped_teacher_path
 from .train import mix_seed
 from .world import sample_prompts
@@ -26,7 +27,8 @@ from .world import sample_prompts
 # %% auto #0
 __all__ = ['TRAJECTORY_SECTIONS', 'PromptFileError', 'read_prompt_file', 'world_prompts', 'TrajectoryStoreError',
            'teacher_identity', 'store_dtype', 'trajectory_hash', 'TrajectoryStore', 'TrajectoryDataset',
-           'trajectory_noise', 'sample_trajectories', 'process_rank', 'process_device', 'trajectories_stage']
+           'expected_store_hash', 'verify_store', 'store_is_complete', 'open_store', 'trajectory_noise',
+           'sample_trajectories', 'process_rank', 'process_device', 'trajectories_stage']
 
 # %% ../nbs/08_trajectories.ipynb #e384a4c4
 class PromptFileError(ValueError):
@@ -108,16 +110,40 @@ def trajectory_hash(cfg: Config, teacher_id: str, dtype: str | None = None) -> s
 
 # %% ../nbs/08_trajectories.ipynb #f1b02ad2
 _SHARD_RE = re.compile(r"^shard_(\d+)_(\d+)\.safetensors$")
+_REPAIR = "re-run the trajectories stage (or sample_trajectories with the same prompts): it resamples only what is missing or damaged"
+
+
+def _states_sha256(states: Tensor) -> str:
+    "sha256 of a tensor's bytes (kept in a shard's own metadata, so a shard can be checked without its manifest)."
+    return hashlib.sha256(states.contiguous().view(-1).view(torch.uint8).numpy().tobytes()).hexdigest()
+
+
+def _ranges(idx: Sequence[int], limit: int = 6) -> str:
+    "[0, 1, 2, 5, 7, 8] -> '0-2, 5, 7-8' (the first `limit` runs)."
+    runs, idx = [], sorted(idx)
+    for i in idx:
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    text = ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in runs[:limit])
+    return text + (", ..." if len(runs) > limit else "")
 
 
 class TrajectoryStore:
-    "A folder of trajectory shards + per-rank manifests. Shards are checked against their sha256 before use."
+    """A folder of trajectory shards + per-rank manifests. Shards are checked against their sha256 before use.
+    `expected_hash`: refuse a store made under another config; `expected_count`: refuse a store that does not
+    hold exactly the prompt indices `0..expected_count-1` (see `verify_store`); `skip_missing` is the sampler's
+    mode: shards deleted by the user and unreadable manifests are noted (and repaired), not refused."""
 
-    def __init__(self, root: str | Path, expected_hash: str | None = None, skip_missing: bool = False):
+    def __init__(self, root: str | Path, expected_hash: str | None = None, skip_missing: bool = False,
+                 expected_count: int | None = None):
         self.root = Path(root)
         self.expected_hash = expected_hash
+        self.expected_count = expected_count
         self.skip_missing = skip_missing  # the sampler skips shards deleted by the user (and resamples them)
         self.manifests: dict[int, dict] = {}
+        self.damaged_manifests: list[int] = []  # ranks whose manifest is unreadable (skip_missing only)
         self._verified: set[str] = set()
         self.sampling_stats: dict = {}
         self.reload()
@@ -126,13 +152,26 @@ class TrajectoryStore:
     def manifest_path(self, rank: int) -> Path:
         return self.root / f"manifest_{rank}.json"
 
+    def _read_manifest(self, p: Path, rank: int) -> dict | None:
+        try:
+            m = read_json(p)
+            if not isinstance(m, dict) or not isinstance(m.get("shards"), dict) or "config_hash" not in m:
+                raise DamagedFileError(f"{p}: not a manifest")
+            return m
+        except DamagedFileError:
+            if self.skip_missing:
+                self.damaged_manifests.append(rank)
+                return None
+            raise TrajectoryStoreError(f"{p}: manifest is unreadable (torn by a crash?); {_REPAIR} "
+                                       "(it rebuilds the manifest from the shards)") from None
+
     def reload(self) -> "TrajectoryStore":
         "Read every `manifest_<rank>.json`, check that they share one config hash and that no index repeats."
-        self.manifests = {}
+        self.manifests, self.damaged_manifests = {}, []
         for p in sorted(self.root.glob("manifest_*.json")) if self.root.is_dir() else []:
             m = re.fullmatch(r"manifest_(\d+)\.json", p.name)
-            if m:
-                self.manifests[int(m.group(1))] = json.loads(p.read_text(encoding="utf-8"))
+            if m and (man := self._read_manifest(p, int(m.group(1)))) is not None:
+                self.manifests[int(m.group(1))] = man
         hashes = {m["config_hash"] for m in self.manifests.values()}
         if len(hashes) > 1:
             raise TrajectoryStoreError(f"{self.root}: manifests disagree on the config hash ({sorted(hashes)}); "
@@ -155,11 +194,44 @@ class TrajectoryStore:
         if len(set(idx)) != len(idx):
             dup = next(i for i, j in zip(idx, idx[1:]) if i == j)
             raise TrajectoryStoreError(f"{self.root}: prompt index {dup} is stored twice; delete one of its shards")
+        if self.expected_count is not None:
+            self.check_complete(self.expected_count)
         return self
 
     @property
     def config_hash(self) -> str | None:
         return next(iter(self.manifests.values()))["config_hash"] if self.manifests else None
+
+    @property
+    def recorded_count(self) -> int | None:
+        "The prompt count the sampler recorded in the manifests when it wrote them (None: an older store)."
+        counts = {m.get("num_prompts") for m in self.manifests.values()} - {None}
+        if len(counts) > 1:
+            raise TrajectoryStoreError(f"{self.root}: manifests record different prompt counts {sorted(counts)}; "
+                                       "the folder mixes two runs, use a fresh folder")
+        return counts.pop() if counts else None
+
+    def check_complete(self, n: int | None = None) -> "TrajectoryStore":
+        """Raise `TrajectoryStoreError` unless the store holds exactly prompt indices `0..n-1` (`n`: given, else the
+        count recorded when it was written) and, where the manifests recorded one, that count is `n`."""
+        if n is not None and (not isinstance(n, int) or n < 1):
+            raise TrajectoryStoreError(f"expected_count={n!r}: must be a positive integer (the stage's prompt count)")
+        recorded = self.recorded_count
+        if n is not None and recorded is not None and recorded != n:
+            raise TrajectoryStoreError(f"{self.root}: store was written for {recorded} prompts, the caller expects {n}; "
+                                       "use the stage's own count or another folder")
+        n = recorded if n is None else n
+        if not self.entries:
+            raise TrajectoryStoreError(f"{self.root}: no trajectories stored; run the trajectories stage first")
+        if n is None:
+            return self
+        have = set(self.indices)
+        gone, extra = sorted(set(range(n)) - have), sorted(have - set(range(n)))
+        if gone or extra:
+            what = f"missing prompt indices {_ranges(gone)}" if gone else f"unexpected prompt indices {_ranges(extra)}"
+            raise TrajectoryStoreError(f"{self.root}: store holds {len(have & set(range(n)))} of {n} trajectories "
+                                       f"({what}); {_REPAIR}")
+        return self
 
     @property
     def indices(self) -> list[int]:
@@ -174,25 +246,28 @@ class TrajectoryStore:
         return self.manifests[int(m.group(1))]["shards"][name]
 
     # ---- shards ------------------------------------------------------------------------------------------
-    def verify_shard(self, name: str) -> Path:
-        "Check one shard's size and sha256 against the manifest (once per store object); return its path."
+    def verify_shard(self, name: str, checksum: bool = True) -> Path:
+        "Check one shard's size and sha256 (`checksum=False`: size only) against the manifest (once); return its path."
         path = self.root / name
-        fix = "delete it and re-run sample_trajectories, which resumes and rewrites it"
         if name in self._verified:
             return path
         info = self.shard_info(name)
         if not path.is_file():
             raise TrajectoryStoreError(f"{path}: shard listed in {self.manifest_path(int(_SHARD_RE.match(name).group(1))).name}"
-                                       " is missing; re-run sample_trajectories, which resumes and rewrites it")
-        if path.stat().st_size != info["bytes"] or _sha256(path) != info["sha256"]:
-            raise TrajectoryStoreError(f"{path}: shard is corrupted or truncated (sha256 mismatch); {fix}")
-        self._verified.add(name)
+                                       f" is missing; {_REPAIR}")
+        if path.stat().st_size != info["bytes"]:
+            raise TrajectoryStoreError(f"{path}: shard is truncated or overwritten ({path.stat().st_size} bytes, the "
+                                       f"manifest says {info['bytes']}); {_REPAIR}")
+        if checksum:
+            if _sha256(path) != info["sha256"]:
+                raise TrajectoryStoreError(f"{path}: shard is corrupted (sha256 mismatch); {_REPAIR}")
+            self._verified.add(name)
         return path
 
-    def verify(self) -> "TrajectoryStore":
+    def verify(self, checksums: bool = True) -> "TrajectoryStore":
         "Verify every shard."
         for name in sorted({e["shard"] for e in self.entries}):
-            self.verify_shard(name)
+            self.verify_shard(name, checksums)
         return self
 
     def load_shard(self, name: str) -> dict[str, Tensor]:
@@ -208,6 +283,10 @@ class TrajectoryStore:
         with safe_open(str(path), framework="pt") as f:
             states = f.get_slice("states")[e["row"]:e["row"] + 1][0]            # [K, C, F, H, W]
             sigmas = f.get_tensor("sigmas")                                    # [K]
+        if states.ndim != 5 or not torch.isfinite(states).all():
+            raise TrajectoryStoreError(f"{path}: trajectory of prompt {e['index']} has shape {tuple(states.shape)} or "
+                                       "non-finite values; the teacher's solve diverged: check the teacher, then delete "
+                                       "the shard and re-run the trajectories stage")
         return {"states": states.float(), "sigmas": sigmas.float(), "prompt": e["prompt"], "index": e["index"]}
 
     def by_index(self) -> dict[int, dict]:
@@ -235,6 +314,43 @@ class TrajectoryDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         return self.store.get(int(i))
 
+# %% ../nbs/08_trajectories.ipynb #7a5ebfae
+def expected_store_hash(cfg: Config, dtype: str | None = None) -> str:
+    "The config hash a store sampled under `cfg` (its teacher, storage dtype) carries: what a reader must expect."
+    return trajectory_hash(cfg, teacher_identity(cfg), dtype)
+
+
+def verify_store(root: str | Path, expected_hash: str, n: int | None = None, checksums: bool = True) -> TrajectoryStore:
+    """Open the store at `root` and check everything a stage relies on; return it or raise `TrajectoryStoreError`
+    (one line naming the fix). Checks: readable manifests that agree; the config hash is `expected_hash`; the stored
+    prompt indices are exactly `0..n-1` (`n`: the caller's count; None: the count recorded when it was written),
+    and a recorded count equals `n`; every shard present with its recorded size and (with `checksums`) sha256.
+    Hashing reads every byte (seconds for tiny/small, about a minute per 30 GB); `checksums=False` checks sizes."""
+    if not expected_hash:
+        raise TrajectoryStoreError(f"expected_hash={expected_hash!r}: pass the hash the stage expects, "
+                                   "e.g. expected_store_hash(cfg)")
+    root = Path(root)
+    if not root.is_dir() or not list(root.glob("manifest_*.json")):
+        raise TrajectoryStoreError(f"{root}: no trajectory store here; run the trajectories stage first")
+    store = TrajectoryStore(root, expected_hash=expected_hash)
+    store.check_complete(n)
+    return store.verify(checksums)
+
+
+def store_is_complete(root: str | Path, expected_hash: str, n: int | None = None, checksums: bool = True) -> bool:
+    "`verify_store` as a yes/no: False for a missing, incomplete, damaged or other-config store."
+    try:
+        verify_store(root, expected_hash, n, checksums)
+        return True
+    except TrajectoryStoreError:
+        return False
+
+
+def open_store(cfg: Config, root: str | Path, n: int | None = None) -> TrajectoryStore:
+    """The verified store a stage trains on: the hash `cfg` expects (`expected_store_hash`), `n` trajectories
+    (default: the count recorded when it was written)."""
+    return verify_store(root, expected_store_hash(cfg), n)
+
 # %% ../nbs/08_trajectories.ipynb #c013ad5a
 def trajectory_noise(cfg: Config, seeds: Sequence[int], shape: Sequence[int]) -> Tensor:
     "Noise [B, *shape], row b drawn from its own generator seeded by (cfg.seed, seeds[b]): batch-independent."
@@ -252,12 +368,59 @@ def _dtype(name: str) -> torch.dtype:
     return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[name]
 
 
+def _rebuild_manifest(root: Path, rank: int, header: dict, prompts: Sequence[str], seeds: Sequence[int]) -> None:
+    """Write `manifest_<rank>.json` anew from the rank's shard files (its old one is unreadable): a shard is kept
+    when its own metadata carries the config hash and its states match the checksum it carries; others go."""
+    shards = {}
+    for p in sorted(root.glob(f"shard_{rank}_*.safetensors"), key=lambda p: int(_SHARD_RE.match(p.name).group(2))
+                    if _SHARD_RE.match(p.name) else -1):
+        if not _SHARD_RE.match(p.name):
+            continue
+        try:
+            with safe_open(str(p), framework="pt") as f:
+                meta, idx = f.metadata() or {}, f.get_tensor("index").tolist()
+                ok = meta.get("config_hash") == header["config_hash"] and all(0 <= i < len(prompts) for i in idx)
+                if ok and "states_sha256" in meta:                # the data as written, not flipped since
+                    ok = _states_sha256(f.get_tensor("states")) == meta["states_sha256"]
+        except Exception:                                  # truncated or not a safetensors file
+            ok = False
+        if not ok:
+            warnings.warn(f"{p}: unreadable or from another config while rebuilding the manifest; deleted, resampled")
+            p.unlink()
+            continue
+        shards[p.name] = {"sha256": _sha256(p), "bytes": p.stat().st_size, "indices": idx,
+                          "prompts": [prompts[i] for i in idx], "seeds": [seeds[i] for i in idx]}
+    write_json(root / f"manifest_{rank}.json", {**header, "shards": shards})
+    warnings.warn(f"{root / f'manifest_{rank}.json'} was unreadable; rebuilt it from {len(shards)} shards")
+
+
+def _repair_own_shards(store: TrajectoryStore, manifest: dict, rank: int) -> bool:
+    "Drop this rank's missing, truncated or corrupted shards (and stray ones no manifest lists); True if any went."
+    changed = False
+    for name in list(manifest["shards"]):
+        try:
+            store.verify_shard(name)
+        except (TrajectoryStoreError, KeyError) as e:
+            warnings.warn(f"{store.root / name}: {str(e).split('; ')[0].split(': ', 1)[-1]}; resampling its prompts")
+            manifest["shards"].pop(name)
+            (store.root / name).unlink(missing_ok=True)
+            changed = True
+    for p in store.root.glob(f"shard_{rank}_*.safetensors"):   # written, then killed before its manifest entry
+        if p.name not in manifest["shards"]:
+            p.unlink()
+    return changed
+
+
 def sample_trajectories(teacher: Teacher, prompts: Sequence[str], cfg: Config, root: str | Path,
                         seeds: Sequence[int] | None = None, batch_size: int = 8, rank: int = 0, world_size: int = 1,
                         shard_size: int = 64, progress: bool = True, teacher_id: str | None = None,
                         dtype: str | None = None, on_shard: Callable[[int, Path], None] | None = None
                         ) -> TrajectoryStore:
-    "Solve the teacher ODE for this rank's unstored prompts and append them to the store at `root` (resumable)."
+    """Solve the teacher ODE for this rank's unstored prompts and append them to the store at `root` (resumable).
+    A damaged store is repaired: missing, truncated or corrupted shards of this rank are resampled (with a
+    warning), an unreadable manifest is rebuilt from the shards."""
+    if not len(prompts):
+        raise ValueError("no prompts: pass at least one (trajectories.num_prompts must be >= 1)")
     if not 0 <= rank < world_size:
         raise ValueError(f"rank={rank}, world_size={world_size}: rank must be in [0, world_size)")
     if shard_size < 1 or batch_size < 1:
@@ -270,6 +433,18 @@ def sample_trajectories(teacher: Teacher, prompts: Sequence[str], cfg: Config, r
     h = trajectory_hash(cfg, teacher_id, sdtype)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
+    header = {"config_hash": h, "teacher_id": teacher_id, "dtype": sdtype, "keep_indices": list(cfg.flow.keep_indices),
+              "teacher_steps": cfg.flow.teacher_steps, "num_prompts": len(prompts), "world_size": world_size}
+    store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
+    for r in store.damaged_manifests:  # torn manifests of this rank (or of ranks this run no longer has)
+        if r == rank or r >= world_size:
+            _rebuild_manifest(root, r, header, prompts, seeds)
+    manifest = (TrajectoryStore(root, expected_hash=h, skip_missing=True).manifests.get(rank)
+                or {**header, "shards": {}})
+    manifest.update({k: header[k] for k in ("num_prompts", "world_size")})
+    store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
+    if _repair_own_shards(store, manifest, rank):
+        write_json(store.manifest_path(rank), manifest)
     store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
     for e in store.entries:  # a resumed run must be the same prompt list
         i = e["index"]
@@ -278,13 +453,6 @@ def sample_trajectories(teacher: Teacher, prompts: Sequence[str], cfg: Config, r
                                        "from the given prompt list; resume with the same prompts or use a new folder")
     done = set(store.indices)
     todo = [i for i in range(len(prompts)) if i % world_size == rank and i not in done]
-    manifest = store.manifests.get(rank) or {"config_hash": h, "teacher_id": teacher_id, "dtype": sdtype,
-                                             "keep_indices": list(cfg.flow.keep_indices),
-                                             "teacher_steps": cfg.flow.teacher_steps, "shards": {}}
-    for name in store.missing:  # deleted by the user after a checksum error: forget them, resample their prompts
-        manifest["shards"].pop(name, None)
-    for name in manifest["shards"]:  # never extend a store whose own shards are damaged
-        store.verify_shard(name)
     k = 1 + max((int(_SHARD_RE.match(n).group(2)) for n in manifest["shards"]), default=-1)
     shape = _latent_shape(teacher, cfg)
     bar = None
@@ -300,11 +468,15 @@ def sample_trajectories(teacher: Teacher, prompts: Sequence[str], cfg: Config, r
         nonlocal k, buf_idx, buf_states
         name = f"shard_{rank}_{k}.safetensors"
         states = torch.cat(buf_states, 0).to(_dtype(sdtype)).contiguous()      # [n, K, C, F, H, W]
+        if not torch.isfinite(states).all():
+            raise TrajectoryStoreError(f"prompts {_ranges(buf_idx)}: the teacher's solve gave non-finite states; "
+                                       "check the teacher weights and the flow settings (guidance, shift)")
         with atomic_path(root / name) as tmp:
             save_file({"states": states, "sigmas": sigmas.float().contiguous(),
                        "index": torch.tensor(buf_idx, dtype=torch.int64)}, str(tmp),
-                      metadata={"config_hash": h})
+                      metadata={"config_hash": h, "states_sha256": _states_sha256(states)})
         path = root / name
+        kill_point("shard_write")                                              # crash test: shard without entry
         manifest["shards"][name] = {"sha256": _sha256(path), "bytes": path.stat().st_size, "indices": buf_idx,
                                     "prompts": [prompts[i] for i in buf_idx], "seeds": [seeds[i] for i in buf_idx]}
         write_json(store.manifest_path(rank), manifest)
@@ -318,6 +490,7 @@ def sample_trajectories(teacher: Teacher, prompts: Sequence[str], cfg: Config, r
         sol = sample(teacher, [prompts[i] for i in idx], cfg, keep=cfg.flow.keep_indices, noise=noise)
         sigmas = sol.sigmas.cpu()                                              # [K]
         states = sol.states.transpose(0, 1).float().cpu()                      # [B, K, C, F, H, W]
+        kill_point("trajectory_batch")                                         # crash test: mid-shard
         for j, i in enumerate(idx):
             buf_idx.append(i)
             buf_states.append(states[j:j + 1])
@@ -359,12 +532,15 @@ def process_device(pref: str = "auto") -> torch.device:
 
 # %% ../nbs/08_trajectories.ipynb #efe10f8d
 def trajectories_stage(cfg: Config, out_dir: str | Path, n: int | None = None, progress: bool = True) -> tuple["TrajectoryStore", dict]:
-    "Sample (or resume) `n` (default cfg.trajectories.num_prompts) teacher trajectories into `out_dir/store`."
+    """Sample (or resume, or repair) `n` (default cfg.trajectories.num_prompts) teacher trajectories into
+    `out_dir/store`, then `verify_store` it against this config's hash and `n` before writing the metrics."""
     from accelerate import PartialState
     from accelerate.utils import gather_object
     from rf_nb.teacher import load_teacher
     out_dir = Path(out_dir)
     n = cfg.trajectories.num_prompts if n is None else n
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"n={n!r}: the trajectories stage needs at least one prompt; set trajectories.num_prompts >= 1")
     rank, world = process_rank()                   # under `accelerate launch`: this process's share of the prompts
     teacher = load_teacher(cfg, device=process_device(cfg.device))
     t0 = time.time()
@@ -375,8 +551,7 @@ def trajectories_stage(cfg: Config, out_dir: str | Path, n: int | None = None, p
     if world > 1:                                  # every process done: the store holds all shards
         PartialState().wait_for_everyone()
         stats = gather_object([stats])
-        store = TrajectoryStore(out_dir / "store", expected_hash=store.config_hash)
-    store.verify()
+    store = verify_store(out_dir / "store", expected_store_hash(cfg), n)   # every rank's shards, the count, the hash
     metrics = {"n_trajectories": len(store), "config_hash": store.config_hash, "seconds": time.time() - t0,
                "sampling": stats, "num_processes": world, "keep_indices": list(cfg.flow.keep_indices),
                "teacher_steps": cfg.flow.teacher_steps, "guidance": cfg.flow.guidance_scale}
