@@ -17,7 +17,7 @@ Counted per workload:
   KV cache read and written, the inputs read and the outputs written.
 - floors at a card's ceilings: `compute` = FLOPs / matmul rate, `memory` = unavoidable bytes / copy bandwidth,
   `floor` = the larger; `op_by_op_memory` = op-by-op bytes / copy bandwidth (what unfused element-wise work costs
-  at best). Ceilings: the ones measured on the lent cards (`/work/.library/device/KINDS.md`: an 8192^3 bf16 matmul
+  at best). Ceilings: the ones measured on the lent cards (the lent machines' notes: an 8192^3 bf16 matmul
   and a device-to-device copy counting bytes read and written), overridable with --tflops and --tbps.
 
     python bench/floor.py --out archive/bench/results/floor_<date>.json        (~30 s on the 2-core CPU)
@@ -46,7 +46,7 @@ from rf_nb.config import Config, load_preset, write_json                        
 from rf_nb.pipeline import student_timesteps                                              # noqa: E402
 from rf_nb.teacher import count_parameters                                                # noqa: E402
 
-# Ceilings measured on the lent cards (KINDS.md): bf16 matmul TFLOP/s on random data, copy TB/s (read + written).
+# Ceilings measured on the lent cards (their machine notes): bf16 matmul TFLOP/s on random data, copy TB/s (read + written).
 CEILINGS = {"H100": {"tflops": 798.0, "tbps": 3.0}, "H200": {"tflops": 788.0, "tbps": 4.3}}
 VIEW_OPS = {"view", "_unsafe_view", "expand", "slice", "select", "permute", "transpose", "t", "unsqueeze", "squeeze",
             "as_strided", "alias", "detach", "split", "split_with_sizes", "unbind", "chunk", "unflatten", "flatten",

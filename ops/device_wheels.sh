@@ -31,7 +31,7 @@ ls .whl/fairscale-* >/dev/null 2>&1 || python3 -m pip wheel -q --no-deps --no-bu
 du -sh .whl; ls .whl
 
 # .whl-bench: the same wheels without the notebook kernel stack (papermill, ipykernel, IPython and what they pull):
-# enough for bench/*.py and scripts/*.py. Carry it instead of .whl when the tree + .whl pass the 64 MiB transfer limit.
+# enough for bench/*.py and ops/*.py. Carry it instead of .whl when the tree + .whl pass the 64 MiB transfer limit.
 rm -rf .whl-bench && mkdir -p .whl-bench
 for f in .whl/*.whl; do
   case $(basename "$f" | tr 'A-Z' 'a-z') in

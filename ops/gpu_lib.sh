@@ -1,4 +1,4 @@
-# Shared by the scripts/*_gpu.sh runners (source it): packing what a person reads, and running (stage, seed) pairs.
+# Shared by the ops/*_gpu.sh runners (source it): packing what a person reads, and running (stage, seed) pairs.
 
 # pack_results TGZ FIGURES DIR... : the whole FIGURES folder and, under each DIR, every metrics/history/stage file,
 # executed notebook, log, text note and asset sidecar (.json under an assets folder) into TGZ. Paths are absolute.

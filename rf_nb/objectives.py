@@ -380,28 +380,29 @@ def stage2_table(before: dict, after: dict) -> dict:
 
 
 def plot_reward_history(histories: dict[str, list[dict]], path, title: str = "") -> None:
-    "One panel per measure (reward, dynamic degree, texture accuracy, sharpness of the last frame) vs step."
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """One panel per measure (reward, dynamic degree, texture accuracy, sharpness of the last frame) vs step; one colour
+    per run, the legend beside the panels. A `matplotlib.figure.Figure` (no pyplot): any backend, nothing switched."""
+    from matplotlib.figure import Figure
+    from matplotlib import colormaps
     from rf_nb.config import atomic_path
     keys = [("reward_heldout", "reward (held-out, optimised)"), ("dynamic_degree", "dynamic degree (flow)"),
             ("texture_acc", "texture accuracy (perception)"), ("sharpness_last", "sharpness, last frame"),
             ("sharpness", "sharpness, all frames"), ("direction_acc", "direction accuracy (perception)")]
-    fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 2.8))
+    fig = Figure(figsize=(3.2 * len(keys) + 2.2, 2.9), layout="constrained")
+    axes = fig.subplots(1, len(keys))
+    colours = colormaps["tab20" if len(histories) > 10 else "tab10"].colors   # a distinct colour for every run
     for ax, (k, label) in zip(axes, keys):
-        for name, h in histories.items():
-            ax.plot([r["step"] for r in h], [r[k] for r in h], marker="o", ms=3, label=name)
+        for j, (name, h) in enumerate(histories.items()):
+            ax.plot([r["step"] for r in h], [r.get(k, float("nan")) for r in h], marker="o", ms=3, label=name,
+                    color=colours[j % len(colours)])
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("step", fontsize=8)
         ax.tick_params(labelsize=7)
-    axes[0].legend(fontsize=7)
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=7)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format=str(path).rsplit(".", 1)[-1])
-    plt.close(fig)
 
 # %% ../nbs/10_objectives.ipynb #436166d2
 def dmd_timesteps(batch: int, cfg: Config, generator: torch.Generator | None = None,

@@ -23,10 +23,10 @@ from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_ov
 __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'TINY_CPU_STAGES', 'KERNEL_START_ERRORS',
            'CLAIM_ROW', 'SEEDS_PER_ROW', 'LR_HEADING', 'SMALL_LEASES', 'RESULT_DOCS', 'INCLUDE', 'Stage',
            'default_stages', 'stage2_stages', 'stage_names', 'gpu_groups', 'group_stages', 'experiments_dir',
-           'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done', 'prepare_stage_dir', 'kernel_start_failed',
-           'execute_with_retry', 'StageError', 'stage_lock', 'run_stage', 'seed_list', 'reproduce', 'claim_tables',
-           'claim_verdicts', 'lease_verdicts', 'column_label', 'claims_overview', 'write_claims_overview',
-           'build_parser', 'sync_readme', 'main']
+           'stage_figures_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done', 'prepare_stage_dir',
+           'kernel_start_failed', 'execute_with_retry', 'StageError', 'stage_lock', 'run_stage', 'seed_list',
+           'reproduce', 'claim_tables', 'claim_verdicts', 'lease_verdicts', 'column_label', 'claims_overview',
+           'write_claims_overview', 'build_parser', 'sync_readme', 'main', 'render_readme', 'write_readme']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -156,6 +156,18 @@ def experiments_dir() -> Path:
     if not here.is_dir():
         raise FileNotFoundError(f"{here} not found: run rf-nb reproduce from a checkout of the rf_nb repository")
     return here
+
+# %% ../nbs/13_reproduce.ipynb #e07fcfd7
+def stage_figures_dir(cfg: Config, figures_dir: str | Path | None = None) -> Path:
+    "Where a stage notebook writes its figures: `figures_dir` if given, else `RF_NB_FIGURES`, else `runs/<preset>/figures`."
+    if figures_dir:
+        out = Path(figures_dir)
+    elif os.environ.get("RF_NB_FIGURES"):
+        out = Path(os.environ["RF_NB_FIGURES"])
+    else:
+        out = Path(cfg.paths.runs) / cfg.preset / "figures"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 # %% ../nbs/13_reproduce.ipynb #e3832449
 def _file_fingerprint(path: str | Path | None) -> str | None:
@@ -487,8 +499,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--figures-dir", default=None, help="where figures go (default: figures/)")
     r.add_argument("--force", action="store_true", help="rerun stages even if finished")
     r.add_argument("--quiet", action="store_true", help="only a line per stage (default: the stage's output streams)")
-    rd = sub.add_parser("readme", help="write figures/claims_overview.md, then paste the tables in figures/ "
-                        "into the README's include markers")
+    rd = sub.add_parser("readme", help="write README.md from nbs/index.ipynb and figures/claims_overview.md, then paste "
+                        "the tables in figures/ into the include markers of the README and RESULTS.md")
     rd.add_argument("--readme", default="README.md")
     rd.add_argument("--docs", nargs="*", default=list(RESULT_DOCS), metavar="DOC",
                     help="documents beside the README whose include markers are filled too (missing ones skipped)")
@@ -543,6 +555,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("\n".join(f"{s.name:24s} {s.description}" for s in STAGES))
             return 0
         if args.command == "readme":
+            if write_readme(args.readme):
+                print(f"{args.readme}: written from nbs/index.ipynb")
             overview = write_claims_overview(Path(args.readme).parent)
             print("claims overview:", overview or "no claims files")
             docs = [Path(args.readme), *(Path(args.readme).parent / d for d in args.docs)]
@@ -562,3 +576,31 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__" and "__file__" in globals():   # `python -m rf_nb.reproduce reproduce ...`
     raise SystemExit(main())
+
+# %% ../nbs/13_reproduce.ipynb #5ea98f82
+def render_readme(index: str | Path) -> str:
+    """README.md's text from `nbs/index.ipynb` (nbdev's `readme_nb`), without Quarto: markdown cells as they are, code
+    cells as Python blocks (directives such as `#| eval: false` dropped), cells marked `#| hide` left out."""
+    import nbformat
+    parts = []
+    for cell in nbformat.read(str(index), as_version=4).cells:
+        src = cell.source.strip("\n")
+        lines = src.splitlines()
+        if cell.cell_type == "markdown":
+            parts.append(src)
+        elif cell.cell_type == "code" and not any(l.strip() in ("#| hide", "#|hide") for l in lines):
+            code = "\n".join(l for l in lines if not l.startswith("#|")).strip("\n")
+            if code:
+                parts.append(f"```python\n{code}\n```")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_readme(readme: str | Path = "README.md", index: str | Path | None = None) -> bool:
+    "Write `readme` from `index` (default `nbs/index.ipynb` beside it), atomically; False when there is no index."
+    readme = Path(readme)
+    index = Path(index) if index else readme.parent / "nbs" / "index.ipynb"
+    if not index.is_file():
+        return False
+    with atomic_path(readme) as tmp:
+        Path(tmp).write_text(render_readme(index), encoding="utf-8")
+    return True
