@@ -14,7 +14,7 @@ import time
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from .config import (ConfigError, Config, config_hash, load_preset, parse_cli_overrides, run_dir,
                           atomic_path, save_config, write_json)
@@ -41,6 +41,7 @@ class Stage:
     overrides: tuple[tuple[str, Any], ...] = ()   # config overrides that make this stage a variant (ablations)
     always: bool = False               # a summary of other stages: rerun every time (never skipped)
     label: str = ""                    # the row name in results tables (stage-2 runs)
+    verify: Callable[[Config, Path], bool] | None = None   # outputs still whole? (False: the stage runs again)
     groups: tuple[str, ...] = ()       # the GPU row groups (one 30-minute lease each) whose queue holds this stage
     queue: int = 99                    # position in a GPU queue: runs that need no ODE student and long runs first
 
@@ -50,15 +51,15 @@ STAGES: list[Stage] = [
           description="render the world's sample grid and preview, check the perception model on held-out clips"),
     Stage("teacher", "teacher.ipynb", sections=("preset", "world", "text", "codec", "model", "flow"), per_seed=False,
           description="load the shipped teacher (or train one), measure its prompt fidelity on held-out prompts"),
-    Stage("trajectories", "trajectories.ipynb", per_seed=False,
+    Stage("trajectories", "trajectories.ipynb", per_seed=False, verify=lambda cfg, d: _store_is_whole(cfg, d),
           sections=("preset", "world", "text", "codec", "model", "flow", "trajectories"),
           description="sample teacher ODE trajectories into the resumable store"),
     Stage("ode", "ode.ipynb", label="ODE only (stage 1)", groups=("main", "dmd", "ablations", "variants", "lambdas", "all"),
           queue=2,
-          sections=("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train"),
+          sections=("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train.ode"),
           description="ODE initialisation of the causal student; its 4-step samples' prompt fidelity"),
 ]
-_ODE_SECTIONS = ("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train")
+_ODE_SECTIONS = ("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train.ode")
 # the trajectory-count ablation: the paper's ~1.4K prompts scaled to the preset's store (100/1400, 500/1400 of it)
 TRAJECTORY_COUNTS = (100, 500)
 STAGES += [Stage(f"ode_traj{n}", "ode.ipynb", experiment="ablations", sections=_ODE_SECTIONS,
@@ -66,11 +67,14 @@ STAGES += [Stage(f"ode_traj{n}", "ode.ipynb", experiment="ablations", sections=_
                  groups=("ablations", "all"), queue=5 + i,
                  description=f"ablation: ODE initialisation on {n}/1400 of the stored trajectories")
            for i, n in enumerate(TRAJECTORY_COUNTS)]
-_REWARD_SECTIONS = ("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train",
+# each stage's hash covers the training settings it reads: its own (`train.reward`, `train.dmd` with the critic's)
+# and the ODE student's it starts from; a changed reward setting leaves the finished ODE and DMD stages alone
+_STAGE2_SECTIONS = ("preset", "seed", "world", "text", "codec", "model", "flow", "trajectories", "causal", "train.ode",
                     "reward", "eval")
-_DMD_SECTIONS = _REWARD_SECTIONS + ("dmd",)
+_REWARD_SECTIONS = _STAGE2_SECTIONS + ("train.reward",)
+_DMD_SECTIONS = _STAGE2_SECTIONS + ("train.dmd", "train.critic", "dmd")
 # reward + DMD: lambda scales the reward loss against DMD's; on the tiny ODE student the reward's gradient is
-# ~70x the DMD gradient at lambda 1 (figures/dmd_grad_scale_tiny.json), so 0.01 / 0.1 / 1 span "comparable" to
+# ~70x the DMD gradient at lambda 1 (measured on 2026-11-24), so 0.01 / 0.1 / 1 span "comparable" to
 # "reward-dominated"
 DMD_REWARD_LAMBDAS = (0.01, 0.1, 1.0)
 # the `dmd` lease holds every lambda; 0.01 and 1 have a lease of their own too (`lambdas`: the dmd lease fit too few)
@@ -200,10 +204,24 @@ def weights_fingerprint(cfg: Config, stage: Stage) -> dict:
     return out
 
 
+def _section(d: dict, dotted: str) -> Any:
+    "A config section by its dotted name ('train.ode'); None if absent."
+    for key in dotted.split("."):
+        d = d.get(key) if isinstance(d, dict) else None
+    return d
+
+
 def stage_hash(cfg: Config, stage: Stage) -> str:
-    "Hash of what a stage's outputs depend on: its config sections and the weights it reads."
-    return config_hash(cfg.to_dict() | {"stage": stage.name, "weights": weights_fingerprint(cfg, stage)},
-                       stage.sections + ("stage", "weights"))
+    "Hash of what a stage's outputs depend on: its config sections (dotted: 'train.ode') and the weights it reads."
+    d = cfg.to_dict()
+    return config_hash({s: _section(d, s) for s in stage.sections} |
+                       {"stage": stage.name, "weights": weights_fingerprint(cfg, stage)})
+
+
+def _store_is_whole(cfg: Config, d: Path) -> bool:
+    "The trajectories stage's store is complete, undamaged and of this config (every shard's checksum read)."
+    from rf_nb.trajectories import expected_store_hash, store_is_complete
+    return store_is_complete(d / "store", expected_store_hash(cfg))
 
 
 def stage_dir(cfg: Config, stage: Stage) -> Path:
@@ -218,7 +236,9 @@ def is_done(cfg: Config, stage: Stage) -> bool:
     if not (d / "metrics.json").exists() or not marker.exists():
         return False
     m = json.loads(marker.read_text())
-    return m.get("hash") == stage_hash(cfg, stage) and m.get("finished", True)
+    if m.get("hash") != stage_hash(cfg, stage) or not m.get("finished", True):
+        return False
+    return stage.verify is None or stage.verify(cfg, d)       # a damaged output reruns its stage
 
 
 def prepare_stage_dir(cfg: Config, stage: Stage, log=print) -> Path:
