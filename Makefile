@@ -53,3 +53,17 @@ vbench-env:
 	@test -x .venv-vbench/bin/python || $(PY) -m venv .venv-vbench
 	.venv-vbench/bin/python -m pip install -q -c constraints-vbench.txt vbench==0.1.5 torch==2.14.1 torchvision==0.29.1
 	.venv-vbench/bin/python -m pip check
+
+# The ImageReward reference environment (issue 35): the `image-reward` package with the old pins it needs
+# (constraints-imagereward.txt), only for tests/test_imagereward_reference.py; rf_nb never imports the package.
+# About 2 minutes from the local mirror. Its own .gitignore keeps it out of git.
+IR_VENV ?= .venv-imagereward
+imagereward-ref-env: $(IR_VENV)/.installed
+
+$(IR_VENV)/.installed: constraints-imagereward.txt
+	@test -x $(IR_VENV)/bin/python || $(PY) -m venv $(IR_VENV)
+	@echo '*' > $(IR_VENV)/.gitignore
+	$(IR_VENV)/bin/python -m pip install -q --upgrade "pip<26"
+	$(IR_VENV)/bin/python -m pip install -q -c constraints-imagereward.txt image-reward torch torchvision safetensors setuptools
+	$(IR_VENV)/bin/python -m pip check
+	@touch $@

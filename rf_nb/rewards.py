@@ -6,16 +6,13 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import tempfile
-import warnings
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Protocol, Sequence, runtime_checkable
-from unittest import mock
+from typing import Protocol, Sequence, runtime_checkable
 
+from fastcore.basics import patch
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -27,11 +24,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 # %% auto #0
 __all__ = ['IMAGEREWARD_MEAN', 'IMAGEREWARD_STD', 'IMAGE_SIZE', 'CLIP_MEAN', 'CLIP_STD', 'MAX_TOKENS', 'REQUIRED_FILES',
-           'VISION_FILE', 'DERIVED_KEYS', 'BLIP_MED_CONFIG', 'SMALL_MED_CONFIG', 'SMALL_VISION', 'PIXEL_CORRUPTIONS',
-           'SPEC_CORRUPTIONS', 'TIME_CORRUPTIONS', 'RewardModel', 'RewardLoadError', 'ImageRewardModel',
-           'write_world_tokenizer', 'save_random_imagereward', 'corrupt_spec', 'corrupt_pixels', 'preference_pairs',
-           'WorldReward', 'PairBank', 'bradley_terry_loss', 'PreferenceObjective', 'pairwise_accuracy', 'calibrate',
-           'train_world_reward', 'reward_asset_path', 'save_world_reward', 'load_world_reward', 'build_reward', 'main']
+           'VISION_FILE', 'DERIVED_KEYS', 'VIT_LARGE', 'ITC_DIM', 'MED_INT_KEYS', 'BLIP_MED_CONFIG', 'SMALL_MED_CONFIG',
+           'SMALL_VISION', 'FRAME_LIMIT', 'MIN_SIDE', 'PIXEL_CORRUPTIONS', 'SPEC_CORRUPTIONS', 'TIME_CORRUPTIONS',
+           'RewardModel', 'RewardLoadError', 'check_med_config', 'check_vision_config', 'VitAttention', 'VitMlp',
+           'VitBlock', 'BlipViT', 'BertEmbeddings', 'BertSelfAttention', 'BertAttention', 'MedBertLayer', 'MedBert',
+           'RewardHead', 'Blip', 'ImageRewardNet', 'load_blip_tokenizer', 'check_frames', 'ImageRewardModel',
+           'write_world_tokenizer', 'init_random_imagereward', 'save_random_imagereward', 'corrupt_spec',
+           'corrupt_pixels', 'preference_pairs', 'WorldReward', 'PairBank', 'bradley_terry_loss', 'PreferenceObjective',
+           'pairwise_accuracy', 'calibrate', 'train_world_reward', 'reward_asset_path', 'save_world_reward',
+           'load_world_reward', 'build_reward', 'main']
 
 # %% ../nbs/09_rewards.ipynb #73b3d62a
 @runtime_checkable
@@ -45,7 +46,7 @@ class RewardModel(Protocol):
 class RewardLoadError(RuntimeError):
     "Reward weights are missing, incomplete or do not fit the architecture; the message names the file and the fix."
 
-# %% ../nbs/09_rewards.ipynb #da3880b7
+# %% ../nbs/09_rewards.ipynb #c6979cfa
 IMAGEREWARD_MEAN = 0.16717362830052426   # the package's ImageReward.mean: raw head output on its training set
 IMAGEREWARD_STD = 1.0333394966054072     # the package's ImageReward.std
 IMAGE_SIZE = 224                         # BLIP's input resolution
@@ -55,103 +56,322 @@ MAX_TOKENS = 35                          # the package's tokenizer max_length
 REQUIRED_FILES = ("ImageReward.pt", "med_config.json", "bert-base-uncased/vocab.txt")
 VISION_FILE = "rf_nb_vision.json"        # optional, written only for small random towers (see below)
 DERIVED_KEYS = ("blip.text_encoder.embeddings.position_ids",)  # buffers = arange(512): may be absent from a file
+VIT_LARGE = {"patch_size": 16, "embed_dim": 1024, "depth": 24, "num_heads": 16}   # BLIP's create_vit('large')
+ITC_DIM = 256                            # BLIP's contrastive projections (in the checkpoint, unused by the score)
+MED_INT_KEYS = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "vocab_size",
+                "max_position_embeddings")
+_JSON_TYPE = {list: "array", str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
-_PKG: dict = {}
+BLIP_MED_CONFIG = {
+    "architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu",
+    "hidden_dropout_prob": 0.1, "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072,
+    "layer_norm_eps": 1e-12, "max_position_embeddings": 512, "model_type": "bert", "num_attention_heads": 12,
+    "num_hidden_layers": 12, "pad_token_id": 0, "type_vocab_size": 2, "vocab_size": 30524, "encoder_width": 768,
+    "add_cross_attention": True,
+}                                        # THUDM/ImageReward's med_config.json
+SMALL_MED_CONFIG = {**BLIP_MED_CONFIG, "hidden_size": 64, "intermediate_size": 256, "num_attention_heads": 4,
+                    "num_hidden_layers": 2, "vocab_size": 512, "encoder_width": 64,
+                    "initializer_range": 0.125}   # 1/sqrt(64): variance-preserving at width 64 (BERT-base: 0.02)
+SMALL_VISION = {"patch_size": 32, "embed_dim": 64, "depth": 2, "num_heads": 4}
+_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")   # ids 0..4 (BERT uses 0, 100, 101, 102, 103)
 
-
-def _bare_package(name: str) -> None:
-    """Register package `name` without running its `__init__`. ImageReward's `__init__` files import its ReFL
-    trainer and CLIP/aesthetic scorers (datasets, Stable Diffusion pipelines, openai-clip); the reward model needs
-    none of them, so its model files are imported directly and those dependencies stay optional."""
-    import importlib.util
-    import sys
-    if name in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.submodule_search_locations is None:
-        raise RewardLoadError(f"the image-reward package is not installed (no module {name!r}); "
-                              "pip install image-reward==1.5 (see constraints.txt)")
-    sys.modules[name] = module = importlib.util.module_from_spec(spec)
-    if "." in name:
-        parent, child = name.rsplit(".", 1)
-        setattr(sys.modules[parent], child, module)
-
-
-def _package() -> dict:
-    "The `image-reward` modules we use, imported once; undoes the package's global warning/logging changes."
-    if not _PKG:
-        import transformers
-        level = transformers.logging.get_verbosity()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _bare_package("ImageReward")
-            _bare_package("ImageReward.models")
-            # import by name: the package's __init__ would re-export the class `ImageReward` over the submodule
-            _PKG["ir"] = importlib.import_module("ImageReward.ImageReward")
-            _PKG["blip"] = importlib.import_module("ImageReward.models.BLIP.blip")
-            _PKG["blip_pretrain"] = importlib.import_module("ImageReward.models.BLIP.blip_pretrain")
-            _PKG["vit"] = importlib.import_module("ImageReward.models.BLIP.vit")
-        transformers.logging.set_verbosity(level)
-    return _PKG
+# %% ../nbs/09_rewards.ipynb #d2533942
+def _positive_ints(cfg: dict, keys: Sequence[str], source: str, fix: str) -> None:
+    missing = [k for k in keys if k not in cfg]
+    if missing:
+        raise RewardLoadError(f"{source} lacks {missing}; {fix}")
+    bad = [k for k in keys if isinstance(cfg[k], bool) or not isinstance(cfg[k], int) or cfg[k] <= 0]
+    if bad:
+        raise RewardLoadError(f"{source}: {bad[0]}={cfg[bad[0]]!r} must be a positive integer; {fix}")
 
 
-class _LocalBertTokenizer:
-    "Stands in for `BertTokenizer` inside the package's BLIP module: any name -> the local tokenizer directory."
-
-    def __init__(self, tokenizer_dir: Path):
-        self.tokenizer_dir = Path(tokenizer_dir)
-
-    def from_pretrained(self, name: str, *args, **kwargs):
-        from transformers import BertTokenizer
-        return BertTokenizer.from_pretrained(str(self.tokenizer_dir), local_files_only=True)
-
-
-def _small_vit_factory(vision: dict):
-    "A `create_vit` replacement returning the package's own `VisionTransformer` with the sizes in `vision`."
-    def create_vit(vit: str, image_size: int, *args, **kwargs):
-        tower = _package()["vit"].VisionTransformer(img_size=image_size, **vision)
-        return tower, vision["embed_dim"]
-    return create_vit
-
-
-@contextmanager
-def _package_patches(tokenizer_dir: Path, vision: dict | None) -> Iterator[None]:
-    "While the package's constructors run: local tokenizer, and (optionally) a smaller ViT of the package's class."
-    pkg = _package()
-    with mock.patch.object(pkg["blip"], "BertTokenizer", _LocalBertTokenizer(tokenizer_dir)):
-        if vision is None:
-            yield
-        else:
-            with mock.patch.object(pkg["blip_pretrain"], "create_vit", _small_vit_factory(vision)):
-                yield
+def check_med_config(cfg: object, source: str = "med_config") -> dict:
+    "BLIP's BERT config (`med_config.json`) validated for `MedBert`; a bad one is a one-line `RewardLoadError`."
+    fix = "use the med_config.json of THUDM/ImageReward (a JSON object like rf_nb.rewards.BLIP_MED_CONFIG)"
+    if not isinstance(cfg, dict):
+        raise RewardLoadError(f"{source} holds a JSON {_JSON_TYPE.get(type(cfg), type(cfg).__name__)}, "
+                              f"not an object; {fix}")
+    _positive_ints(cfg, MED_INT_KEYS, source, fix)
+    if cfg["hidden_size"] % cfg["num_attention_heads"]:
+        raise RewardLoadError(f"{source}: hidden_size {cfg['hidden_size']} is not a multiple of num_attention_heads "
+                              f"{cfg['num_attention_heads']}; {fix}")
+    checks = {"hidden_act": ("gelu",), "position_embedding_type": ("absolute",), "add_cross_attention": (True,)}
+    defaults = {"hidden_act": "gelu", "position_embedding_type": "absolute", "add_cross_attention": False}
+    for k, ok in checks.items():
+        if cfg.get(k, defaults[k]) not in ok:
+            raise RewardLoadError(f"{source}: {k}={cfg.get(k, defaults[k])!r} is not ImageReward's ({ok[0]!r}); {fix}")
+    eps = cfg.get("layer_norm_eps", 1e-12)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not 0 < eps < 1:
+        raise RewardLoadError(f"{source}: layer_norm_eps={eps!r} must be a small positive number; {fix}")
+    pad = cfg.get("pad_token_id", 0)
+    if isinstance(pad, bool) or not isinstance(pad, int) or not 0 <= pad < cfg["vocab_size"]:
+        raise RewardLoadError(f"{source}: pad_token_id={pad!r} must be a token id below vocab_size; {fix}")
+    return {**cfg, "layer_norm_eps": float(eps), "pad_token_id": pad}
 
 
-def _build_package_model(med_config: dict, tokenizer_dir: Path, vision: dict | None = None,
-                         empty: bool = False) -> nn.Module:
-    """The package's `ImageReward` module (BLIP ViT-L/16 unless `vision` is given), tokenizer from `tokenizer_dir`.
-    `empty=True` creates the parameters on the meta device (to be replaced by a checkpoint's tensors)."""
-    from accelerate import init_empty_weights
-    pkg = _package()
-    with tempfile.TemporaryDirectory() as tmp:
-        cfg_path = Path(tmp) / "med_config.json"
-        cfg_path.write_text(json.dumps(med_config))           # the package reads the config from a file
-        with _package_patches(tokenizer_dir, vision), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            if empty:
-                with init_empty_weights(include_buffers=False):
-                    net = pkg["ir"].ImageReward(med_config=str(cfg_path), device="cpu")
-            else:
-                net = pkg["ir"].ImageReward(med_config=str(cfg_path), device="cpu")
-    hidden = int(med_config["hidden_size"])
-    if hidden != net.mlp.input_size:                          # the package hard-codes MLP(768) (BERT-base)
-        net.mlp = pkg["ir"].MLP(hidden)
-    vocab = int(med_config["vocab_size"])
-    if len(net.blip.tokenizer) > vocab:
-        raise RewardLoadError(f"the tokenizer has {len(net.blip.tokenizer)} tokens but med_config vocab_size is "
-                              f"{vocab}; use the tokenizer that belongs to this med_config.json")
-    return net
+def check_vision_config(cfg: object, source: str = "vision config") -> dict:
+    "ViT sizes (`patch_size`, `embed_dim`, `depth`, `num_heads`) validated for `BlipViT`; one-line errors."
+    fix = f"write it with save_random_imagereward, or delete it to get ViT-L/16 ({VIT_LARGE})"
+    if not isinstance(cfg, dict):
+        raise RewardLoadError(f"{source} holds a JSON {_JSON_TYPE.get(type(cfg), type(cfg).__name__)}, "
+                              f"not an object; {fix}")
+    _positive_ints(cfg, tuple(VIT_LARGE), source, fix)
+    if cfg["embed_dim"] % cfg["num_heads"] or IMAGE_SIZE % cfg["patch_size"]:
+        raise RewardLoadError(f"{source}: embed_dim must be a multiple of num_heads and {IMAGE_SIZE} of patch_size "
+                              f"(got {cfg}); {fix}")
+    return {k: cfg[k] for k in VIT_LARGE}
 
-# %% ../nbs/09_rewards.ipynb #e309cb42
+# %% ../nbs/09_rewards.ipynb #69612ad9
+class VitAttention(nn.Module):
+    "Multi-head self-attention with one fused qkv projection: [B, N, D] -> [B, N, D]."
+
+    def __init__(self, dim: int, heads: int):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+
+class VitMlp(nn.Module):
+    "The block's MLP: D -> hidden -> D with exact GELU."
+
+    def __init__(self, dim: int, hidden: int):
+        super().__init__()
+        self.fc1, self.act, self.fc2 = nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim)
+
+
+class VitBlock(nn.Module):
+    "A pre-norm transformer block (LayerNorm eps 1e-6, MLP ratio 4)."
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: float = 4.0):
+        super().__init__()
+        self.norm1, self.attn = nn.LayerNorm(dim, eps=1e-6), VitAttention(dim, heads)
+        self.norm2, self.mlp = nn.LayerNorm(dim, eps=1e-6), VitMlp(dim, int(dim * mlp_ratio))
+
+# %% ../nbs/09_rewards.ipynb #dbec0370
+class BlipViT(nn.Module):
+    "BLIP's ViT under ImageReward.pt's names: pixels [B, 3, 224, 224] (CLIP-normalised) -> tokens [B, 1 + P, D]."
+
+    def __init__(self, patch_size: int = 16, embed_dim: int = 1024, depth: int = 24, num_heads: int = 16):
+        super().__init__()
+        self.patch_size, self.embed_dim = patch_size, embed_dim
+        self.patch_embed = nn.ModuleDict({"proj": nn.Conv2d(3, embed_dim, patch_size, stride=patch_size)})
+        self.cls_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        self.pos_embed = nn.Parameter(torch.zeros(1, (IMAGE_SIZE // patch_size) ** 2 + 1, embed_dim))
+        self.blocks = nn.ModuleList(VitBlock(embed_dim, num_heads) for _ in range(depth))
+        self.norm = nn.LayerNorm(embed_dim, eps=1e-6)
+
+# %% ../nbs/09_rewards.ipynb #3ee3d6ab
+def _split_heads(x: Tensor, heads: int) -> Tensor:
+    "[B, N, h*d] -> [B, h, N, d]"
+    return x.unflatten(-1, (heads, -1)).transpose(1, 2)
+
+
+def _merge_heads(x: Tensor) -> Tensor:
+    "[B, h, N, d] -> [B, N, h*d]"
+    return x.transpose(1, 2).flatten(2)
+
+
+@patch
+def forward(self: VitAttention, x: Tensor) -> Tensor:
+    q, k, v = (_split_heads(t, self.heads) for t in self.qkv(x).chunk(3, dim=-1))   # [B, h, N, d] each
+    return self.proj(_merge_heads(F.scaled_dot_product_attention(q, k, v)))
+
+
+@patch
+def forward(self: VitMlp, x: Tensor) -> Tensor:
+    return self.fc2(self.act(self.fc1(x)))
+
+
+@patch
+def forward(self: VitBlock, x: Tensor) -> Tensor:
+    x = x + self.attn(self.norm1(x))
+    return x + self.mlp(self.norm2(x))
+
+# %% ../nbs/09_rewards.ipynb #6319bbca
+@patch
+def forward(self: BlipViT, pixels: Tensor) -> Tensor:
+    if pixels.ndim != 4 or pixels.shape[1:] != (3, IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(f"BlipViT wants pixels [B, 3, {IMAGE_SIZE}, {IMAGE_SIZE}], got {tuple(pixels.shape)}; "
+                         "score frames with ImageRewardModel, which resizes them")
+    x = self.patch_embed["proj"](pixels).flatten(2).transpose(1, 2)                 # [B, P, D]
+    x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)           # [B, 1 + P, D]
+    x = x + self.pos_embed
+    for block in self.blocks:
+        x = block(x)
+    return self.norm(x)                                                             # [B, 1 + P, D]
+
+# %% ../nbs/09_rewards.ipynb #512510dc
+class BertEmbeddings(nn.Module):
+    "Word + absolute position embeddings, LayerNorm (BLIP's med BERT has no token-type embeddings)."
+
+    def __init__(self, cfg: dict):
+        super().__init__()
+        h = cfg["hidden_size"]
+        self.word_embeddings = nn.Embedding(cfg["vocab_size"], h, padding_idx=cfg["pad_token_id"])
+        self.position_embeddings = nn.Embedding(cfg["max_position_embeddings"], h)
+        self.LayerNorm = nn.LayerNorm(h, eps=cfg["layer_norm_eps"])
+        self.register_buffer("position_ids", torch.arange(cfg["max_position_embeddings"])[None])   # in the file
+
+
+class BertSelfAttention(nn.Module):
+    "BERT's attention projections; keys and values from width `kv_width` (the image width for cross-attention)."
+
+    def __init__(self, hidden: int, heads: int, kv_width: int):
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value = nn.Linear(hidden, hidden), nn.Linear(kv_width, hidden), nn.Linear(kv_width, hidden)
+
+
+class BertAttention(nn.Module):
+    "Attention (`self`), then `output`: dense, residual, LayerNorm."
+
+    def __init__(self, hidden: int, heads: int, kv_width: int, eps: float):
+        super().__init__()
+        self.self = BertSelfAttention(hidden, heads, kv_width)
+        self.output = nn.ModuleDict({"dense": nn.Linear(hidden, hidden), "LayerNorm": nn.LayerNorm(hidden, eps=eps)})
+
+# %% ../nbs/09_rewards.ipynb #b85e3624
+class MedBertLayer(nn.Module):
+    "Self-attention, cross-attention to the image tokens, feed-forward; each post-norm with a residual."
+
+    def __init__(self, cfg: dict):
+        super().__init__()
+        h, heads, eps, inter = cfg["hidden_size"], cfg["num_attention_heads"], cfg["layer_norm_eps"], cfg["intermediate_size"]
+        self.attention = BertAttention(h, heads, h, eps)
+        self.crossattention = BertAttention(h, heads, cfg["encoder_width"], eps)
+        self.intermediate = nn.ModuleDict({"dense": nn.Linear(h, inter)})
+        self.output = nn.ModuleDict({"dense": nn.Linear(inter, h), "LayerNorm": nn.LayerNorm(h, eps=eps)})
+
+
+class MedBert(nn.Module):
+    "BLIP's text encoder: (ids, mask [B, L], image tokens [B, N, encoder_width]) -> hidden states [B, L, H]."
+
+    def __init__(self, cfg: dict):
+        super().__init__()
+        self.embeddings = BertEmbeddings(cfg)
+        self.encoder = nn.ModuleDict({"layer": nn.ModuleList(MedBertLayer(cfg) for _ in range(cfg["num_hidden_layers"]))})
+
+# %% ../nbs/09_rewards.ipynb #327463d2
+@patch
+def forward(self: BertEmbeddings, ids: Tensor) -> Tensor:
+    x = self.word_embeddings(ids) + self.position_embeddings(self.position_ids[:, :ids.shape[1]])   # [B, L, H]
+    return self.LayerNorm(x)
+
+
+@patch
+def forward(self: BertSelfAttention, x: Tensor, context: Tensor, bias: Tensor | None = None) -> Tensor:
+    q = _split_heads(self.query(x), self.heads)                                     # [B, h, L, d]
+    k, v = _split_heads(self.key(context), self.heads), _split_heads(self.value(context), self.heads)   # [B, h, N, d]
+    return _merge_heads(F.scaled_dot_product_attention(q, k, v, attn_mask=bias))    # [B, L, H]
+
+
+@patch
+def forward(self: BertAttention, x: Tensor, context: Tensor, bias: Tensor | None = None) -> Tensor:
+    return self.output["LayerNorm"](self.output["dense"](self.self(x, context, bias)) + x)
+
+# %% ../nbs/09_rewards.ipynb #0b860c7f
+@patch
+def forward(self: MedBertLayer, x: Tensor, bias: Tensor, image: Tensor) -> Tensor:
+    x = self.attention(x, x, bias)                              # text attends to text (padding masked)
+    x = self.crossattention(x, image)                           # text attends to every image token
+    return self.output["LayerNorm"](self.output["dense"](F.gelu(self.intermediate["dense"](x))) + x)
+
+
+@patch
+def forward(self: MedBert, ids: Tensor, mask: Tensor, image: Tensor) -> Tensor:
+    x = self.embeddings(ids)                                                        # [B, L, H]
+    bias = (1.0 - mask[:, None, None, :].to(x.dtype)) * -10000.0                    # [B, 1, 1, L] BERT's additive mask
+    for layer in self.encoder["layer"]:
+        x = layer(x, bias, image)
+    return x                                                                        # [B, L, H]
+
+# %% ../nbs/09_rewards.ipynb #88a41738
+class RewardHead(nn.Module):
+    "ImageReward's MLP on the [CLS] feature: H -> 1024 -> 128 -> 64 -> 16 -> 1, linear, dropout between."
+
+    def __init__(self, dim: int = 768):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(dim, 1024), nn.Dropout(0.2), nn.Linear(1024, 128), nn.Dropout(0.2),
+                                    nn.Linear(128, 64), nn.Dropout(0.1), nn.Linear(64, 16), nn.Linear(16, 1))
+
+
+class Blip(nn.Module):
+    "BLIP's towers and contrastive projections, under ImageReward.pt's `blip.*` names."
+
+    def __init__(self, med_config: dict, vision: dict):
+        super().__init__()
+        self.visual_encoder = BlipViT(**vision)
+        self.text_encoder = MedBert({**med_config, "encoder_width": vision["embed_dim"]})   # BLIP overrides it too
+        self.vision_proj = nn.Linear(vision["embed_dim"], ITC_DIM)
+        self.text_proj = nn.Linear(med_config["hidden_size"], ITC_DIM)
+
+
+class ImageRewardNet(nn.Module):
+    "ImageReward's network: (pixels [B, 3, 224, 224], ids, mask [B, L]) -> normalised rewards [B]."
+
+    def __init__(self, med_config: dict, vision: dict | None = None):
+        super().__init__()
+        med_config = check_med_config(med_config)
+        vision = check_vision_config(dict(VIT_LARGE) if vision is None else vision)
+        self.blip = Blip(med_config, vision)
+        self.mlp = RewardHead(med_config["hidden_size"])
+        self.mean, self.std = IMAGEREWARD_MEAN, IMAGEREWARD_STD
+
+# %% ../nbs/09_rewards.ipynb #00c88b04
+@patch
+def forward(self: RewardHead, x: Tensor) -> Tensor:
+    return self.layers(x)
+
+
+@patch
+def forward(self: ImageRewardNet, pixels: Tensor, ids: Tensor, mask: Tensor) -> Tensor:
+    image = self.blip.visual_encoder(pixels)                                        # [B, 1 + P, D]
+    text = self.blip.text_encoder(ids, mask, image)                                 # [B, L, H]
+    head = self.mlp.layers[0].weight.dtype                                          # float32 unless cast on purpose
+    raw = self.mlp(text[:, 0].float().to(head)).float()                            # [B, 1] from the [CLS] feature
+    return ((raw - self.mean) / self.std).squeeze(-1)                               # [B]
+
+# %% ../nbs/09_rewards.ipynb #772da9ca
+FRAME_LIMIT = 8.0      # |value| beyond this is another pixel convention ([0, 255]), not an overshoot of [-1, 1]
+MIN_SIDE = 8
+
+
+def load_blip_tokenizer(directory: str | Path):
+    "bert-base-uncased's tokenizer from a local directory plus BLIP's [DEC] (bos) and [ENC] tokens; no network."
+    from transformers import BertTokenizer
+    tok = BertTokenizer.from_pretrained(str(directory), local_files_only=True)
+    tok.add_special_tokens({"bos_token": "[DEC]"})
+    tok.add_tokens(["[ENC]"], special_tokens=True)
+    tok.enc_token_id = tok.convert_tokens_to_ids("[ENC]")   # BLIP's; ImageReward's score keeps [CLS] (see above)
+    return tok
+
+
+def check_frames(frames: object, who: str, video: bool = False) -> Tensor:
+    "Refuse frames a reward cannot score, in one line naming the fix; returns `frames` unchanged."
+    want = "[B, 3, F, H, W] clips" if video else "[B, 3, H, W] frames"
+    if not isinstance(frames, Tensor):
+        raise TypeError(f"{who} scores a torch.Tensor of {want} in [-1, 1], got {type(frames).__name__}")
+    if frames.ndim != (5 if video else 4) or frames.shape[1] != 3:
+        hint = "" if video else "; pick one frame of a [B, C, F, H, W] video with video[:, :, -1]"
+        raise ValueError(f"{who} scores {want} in [-1, 1], got shape {tuple(frames.shape)}{hint}")
+    if frames.shape[0] == 0 or min(frames.shape[-2:]) < MIN_SIDE:
+        raise ValueError(f"{who} got frames of shape {tuple(frames.shape)}: give at least one frame of at least "
+                         f"{MIN_SIDE}x{MIN_SIDE} pixels")
+    if not frames.is_floating_point():
+        raise TypeError(f"{who} scores float frames in [-1, 1], got {frames.dtype}; convert uint8 images with "
+                        "x.float() / 127.5 - 1")
+    lo, hi = torch.aminmax(frames.detach())
+    lo, hi = float(lo), float(hi)
+    if lo != lo or hi != hi or abs(lo) == float("inf") or abs(hi) == float("inf"):
+        raise ValueError(f"{who} got non-finite frames (NaN or inf); check the generator or decoder output before "
+                         "the reward")
+    if lo < -FRAME_LIMIT or hi > FRAME_LIMIT:
+        raise ValueError(f"{who} scores frames in [-1, 1], got values in [{lo:.3g}, {hi:.3g}]; map [0, 255] images "
+                         "with x / 127.5 - 1 and [0, 1] images with 2 * x - 1")
+    return frames
+
+# %% ../nbs/09_rewards.ipynb #c15b962b
 def _file_sha256(path: Path, chunk: int = 1 << 24) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -163,9 +383,10 @@ def _file_sha256(path: Path, chunk: int = 1 << 24) -> str:
 class ImageRewardModel(nn.Module):
     "ImageReward as a frozen, differentiable `RewardModel`: `model(frames [B, 3, H, W] in [-1, 1], prompts) -> [B]`."
 
-    def __init__(self, net: nn.Module, identity: str):
+    def __init__(self, net: ImageRewardNet, tokenizer, identity: str):
         super().__init__()
-        self.net = net                          # the package's ImageReward module (blip + mlp)
+        self.net = net                          # ImageRewardNet: blip (ViT + BERT) and mlp, ImageReward.pt's names
+        self.tokenizer = tokenizer
         self.identity = identity
         self._tokens: dict[str, tuple[Tensor, Tensor]] = {}
         self._build: tuple[dict, dict | None] | None = None   # (med_config, vision) of a random model
@@ -184,115 +405,66 @@ class ImageRewardModel(nn.Module):
     def dtype(self) -> torch.dtype:
         return self.net.blip.visual_encoder.cls_token.dtype
 
-    def preprocess(self, frames: Tensor) -> Tensor:
-        "Differentiable version of the package's PIL transform: [B, 3, H, W] in [-1, 1] -> [B, 3, 224, 224] normalised."
-        x = (frames.float() / 2 + 0.5).clamp(0, 1)                       # [B, 3, H, W] in [0, 1] (ToTensor's range)
-        h, w = x.shape[-2:]
-        short, long = min(h, w), max(h, w)
-        new_long = int(IMAGE_SIZE * long / short)                        # torchvision's Resize(224) rounding
-        size = (IMAGE_SIZE, new_long) if h <= w else (new_long, IMAGE_SIZE)
-        if (h, w) != size:                                               # torchvision skips a same-size resize
-            x = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True)
-            x = x.clamp(0, 1)                                            # PIL's uint8 output clips the overshoot
-        top = int(round((size[0] - IMAGE_SIZE) / 2.0))                   # torchvision's CenterCrop offsets
-        left = int(round((size[1] - IMAGE_SIZE) / 2.0))
-        x = x[..., top:top + IMAGE_SIZE, left:left + IMAGE_SIZE]         # [B, 3, 224, 224]
-        mean = x.new_tensor(CLIP_MEAN).view(1, 3, 1, 1)
-        std = x.new_tensor(CLIP_STD).view(1, 3, 1, 1)
-        return (x - mean) / std
+# %% ../nbs/09_rewards.ipynb #b7655926
+@patch
+def preprocess(self: ImageRewardModel, frames: Tensor) -> Tensor:
+    "Differentiable version of the package's PIL transform: [B, 3, H, W] in [-1, 1] -> [B, 3, 224, 224] normalised."
+    x = (frames.float() / 2 + 0.5).clamp(0, 1)                       # [B, 3, H, W] in [0, 1] (ToTensor's range)
+    h, w = x.shape[-2:]
+    short, long = min(h, w), max(h, w)
+    new_long = int(IMAGE_SIZE * long / short)                        # torchvision's Resize(224) rounding
+    size = (IMAGE_SIZE, new_long) if h <= w else (new_long, IMAGE_SIZE)
+    if (h, w) != size:                                               # torchvision skips a same-size resize
+        x = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True)
+        x = x.clamp(0, 1)                                            # PIL's uint8 output clips the overshoot
+    top = int(round((size[0] - IMAGE_SIZE) / 2.0))                   # torchvision's CenterCrop offsets
+    left = int(round((size[1] - IMAGE_SIZE) / 2.0))
+    x = x[..., top:top + IMAGE_SIZE, left:left + IMAGE_SIZE]         # [B, 3, 224, 224]
+    mean = x.new_tensor(CLIP_MEAN).view(1, 3, 1, 1)
+    std = x.new_tensor(CLIP_STD).view(1, 3, 1, 1)
+    return (x - mean) / std
 
-    def tokenize(self, prompts: Sequence[str]) -> tuple[Tensor, Tensor]:
-        "Token ids and attention mask [B, 35] on the model's device, as the package tokenizes (cached per prompt)."
-        missing = [p for p in dict.fromkeys(prompts) if p not in self._tokens]
-        if missing:
-            if len(self._tokens) + len(missing) > 100_000:             # bound the cache (a few MB per 10K prompts)
-                self._tokens.clear()
-            enc = self.net.blip.tokenizer(missing, padding="max_length", truncation=True, max_length=MAX_TOKENS,
-                                          return_tensors="pt")
-            for p, ids, mask in zip(missing, enc.input_ids, enc.attention_mask):
-                self._tokens[p] = (ids, mask)
-        ids = torch.stack([self._tokens[p][0] for p in prompts]).to(self.device)    # [B, 35]
-        mask = torch.stack([self._tokens[p][1] for p in prompts]).to(self.device)   # [B, 35]
-        return ids, mask
 
-    def score_pixels(self, pixels: Tensor, ids: Tensor, mask: Tensor) -> Tensor:
-        "The package's `score()` path on preprocessed pixels [B, 3, 224, 224] and tokens [B, 35] -> rewards [B]."
-        blip = self.net.blip
-        image_embeds = blip.visual_encoder(pixels.to(self.dtype))                    # [B, 1 + P, D_v]
-        image_atts = torch.ones(image_embeds.shape[:-1], dtype=torch.long, device=image_embeds.device)
-        out = blip.text_encoder(ids, attention_mask=mask, encoder_hidden_states=image_embeds,
-                                encoder_attention_mask=image_atts, return_dict=True)
-        feats = out.last_hidden_state[:, 0, :].float()                              # [B, 768] the [CLS] feature
-        raw = self.net.mlp(feats.to(self.net.mlp.layers[0].weight.dtype)).float()   # [B, 1]
-        return ((raw - self.net.mean) / self.net.std).squeeze(-1)                   # [B]
+@patch
+def tokenize(self: ImageRewardModel, prompts: Sequence[str]) -> tuple[Tensor, Tensor]:
+    "Token ids and attention mask [B, 35] on the model's device, as the package tokenizes (cached per prompt)."
+    missing = [p for p in dict.fromkeys(prompts) if p not in self._tokens]
+    if missing:
+        if len(self._tokens) + len(missing) > 100_000:             # bound the cache (a few MB per 10K prompts)
+            self._tokens.clear()
+        enc = self.tokenizer(missing, padding="max_length", truncation=True, max_length=MAX_TOKENS,
+                             return_tensors="pt")
+        for p, ids, mask in zip(missing, enc["input_ids"], enc["attention_mask"]):
+            self._tokens[p] = (ids, mask)
+    ids = torch.stack([self._tokens[p][0] for p in prompts]).to(self.device)    # [B, 35]
+    mask = torch.stack([self._tokens[p][1] for p in prompts]).to(self.device)   # [B, 35]
+    return ids, mask
 
-    def forward(self, frames: Tensor, prompts: Sequence[str]) -> Tensor:
-        "Rewards [B] (float32) of frames [B, 3, H, W] in [-1, 1] for their prompts; differentiable in `frames`."
-        if frames.ndim != 4 or frames.shape[1] != 3:
-            raise ValueError(f"ImageRewardModel wants frames [B, 3, H, W], got {tuple(frames.shape)}; "
-                             "pick one frame of a [B, C, F, H, W] video with video[:, :, -1]")
-        if isinstance(prompts, str) or len(prompts) != frames.shape[0]:
-            raise ValueError(f"ImageRewardModel got {frames.shape[0]} frames but "
-                             f"{'a string' if isinstance(prompts, str) else len(prompts)} prompts; pass a list of "
-                             "one prompt per frame")
-        pixels = self.preprocess(frames.to(self.device))                           # [B, 3, 224, 224]
-        ids, mask = self.tokenize(list(prompts))                                    # [B, 35] each
-        return self.score_pixels(pixels, ids, mask)
+# %% ../nbs/09_rewards.ipynb #991699e3
+@patch
+def score_pixels(self: ImageRewardModel, pixels: Tensor, ids: Tensor, mask: Tensor) -> Tensor:
+    "The package's `score()` path on preprocessed pixels [B, 3, 224, 224] and tokens [B, 35] -> rewards [B]."
+    return self.net(pixels.to(self.dtype), ids, mask)
 
-    # ------------------------------------------------------------------ building
-    @classmethod
-    def from_local(cls, path: str | Path, device: str | torch.device | None = None,
-                   dtype: torch.dtype = torch.float32) -> "ImageRewardModel":
-        """ImageReward from a local directory with ImageReward.pt, med_config.json and bert-base-uncased/ (no network).
-        `device=None` picks CUDA if present, else CPU."""
-        d = Path(path)
-        fix = ("copy ImageReward.pt and med_config.json of THUDM/ImageReward and the tokenizer files of "
-               "bert-base-uncased (vocab.txt) into bert-base-uncased/ there")
-        if not d.is_dir():
-            raise RewardLoadError(f"ImageReward directory {d} does not exist; create it and {fix}")
-        for name in REQUIRED_FILES:
-            if not (d / name).is_file():
-                raise RewardLoadError(f"{d / name} is missing; {fix}")
-        try:
-            med_config = json.loads((d / "med_config.json").read_text())
-        except json.JSONDecodeError as e:
-            raise RewardLoadError(f"{d / 'med_config.json'} is not valid JSON ({e}); copy it again from THUDM/ImageReward")
-        vision = json.loads((d / VISION_FILE).read_text()) if (d / VISION_FILE).is_file() else None
-        net = _build_package_model(med_config, d / "bert-base-uncased", vision, empty=True)
-        try:
-            state = torch.load(d / "ImageReward.pt", map_location="cpu", weights_only=True)
-        except Exception as e:
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise RewardLoadError(f"{d / 'ImageReward.pt'} cannot be read as a state dict ({first}); copy it again "
-                                  "from THUDM/ImageReward") from None
-        _check_state_dict(net, state, d / "ImageReward.pt")
-        net.load_state_dict(state, strict=False, assign=True)
-        net = net.to(device=pick_device("auto") if device is None else torch.device(device), dtype=dtype)
-        net.mlp.float()                           # the package casts the [CLS] feature to float before the head
-        net.device = str(net.mlp.layers[0].weight.device)   # the package's own score() moves inputs there
-        pt = d / "ImageReward.pt"
-        ident = (f"imagereward|sha256={_file_sha256(pt)[:16]}|bytes={pt.stat().st_size}"
-                 f"|med={hashlib.sha256((d / 'med_config.json').read_bytes()).hexdigest()[:8]}"
-                 f"|vocab={hashlib.sha256((d / REQUIRED_FILES[2]).read_bytes()).hexdigest()[:8]}")
-        return cls(net, ident)
 
-    @classmethod
-    def random(cls, med_config: dict | None = None, tokenizer_dir: str | Path | None = None, seed: int = 0,
-                small: bool = False) -> ImageRewardModel:
-        """The real ImageReward architecture with random weights (no files, no network). `small=True`: tiny ViT
-        (`SMALL_VISION`) and text encoder (`SMALL_MED_CONFIG`) of the package's classes, for CPU tests.
-        Without `tokenizer_dir`, a world tokenizer (`write_world_tokenizer`) is used."""
-        cfg = dict(med_config if med_config is not None else (SMALL_MED_CONFIG if small else BLIP_MED_CONFIG))
-        vision = dict(SMALL_VISION) if small else None
-        with tempfile.TemporaryDirectory() as tmp, torch.random.fork_rng(devices=[]):
-            tok_dir = Path(tokenizer_dir) if tokenizer_dir is not None else write_world_tokenizer(Path(tmp) / "tok")
-            torch.manual_seed(seed)
-            net = _build_package_model(cfg, tok_dir, vision)
-            _reinit_head(net.mlp)
-        digest = hashlib.sha256(json.dumps([cfg, vision, seed], sort_keys=True).encode()).hexdigest()[:16]
-        model = cls(net, f"imagereward-random|seed={seed}|{'small' if small else 'vit-large'}|config={digest}")
-        model._build = (cfg, vision)              # what save_random_imagereward writes next to the weights
-        return model
+@patch
+def forward(self: ImageRewardModel, frames: Tensor, prompts: Sequence[str]) -> Tensor:
+    "Rewards [B] (float32) of frames [B, 3, H, W] in [-1, 1] for their prompts; differentiable in `frames`."
+    check_frames(frames, "ImageRewardModel")
+    if isinstance(prompts, str) or len(prompts) != frames.shape[0]:
+        raise ValueError(f"ImageRewardModel got {frames.shape[0]} frames but "
+                         f"{'a string' if isinstance(prompts, str) else len(prompts)} prompts; pass a list of "
+                         "one prompt per frame")
+    pixels = self.preprocess(frames.to(self.device))                           # [B, 3, 224, 224]
+    ids, mask = self.tokenize(list(prompts))                                    # [B, 35] each
+    return self.score_pixels(pixels, ids, mask)
+
+# %% ../nbs/09_rewards.ipynb #2eb46e68
+def _read_json(path: Path, fix: str):
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise RewardLoadError(f"{path} is not valid JSON ({str(e).splitlines()[0]}); {fix}") from None
 
 
 def _check_state_dict(net: nn.Module, state: object, path: Path, show: int = 3) -> None:
@@ -313,21 +485,55 @@ def _check_state_dict(net: nn.Module, state: object, path: Path, show: int = 3) 
         raise RewardLoadError(f"{path}: {len(bad)} tensors have the wrong shape, e.g. {k} is {got}, the architecture "
                               f"wants {exp}; use the med_config.json that belongs to this checkpoint")
 
-# %% ../nbs/09_rewards.ipynb #c221b4ce
-BLIP_MED_CONFIG = {
-    "architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1, "hidden_act": "gelu",
-    "hidden_dropout_prob": 0.1, "hidden_size": 768, "initializer_range": 0.02, "intermediate_size": 3072,
-    "layer_norm_eps": 1e-12, "max_position_embeddings": 512, "model_type": "bert", "num_attention_heads": 12,
-    "num_hidden_layers": 12, "pad_token_id": 0, "type_vocab_size": 2, "vocab_size": 30524, "encoder_width": 768,
-    "add_cross_attention": True,
-}
-SMALL_MED_CONFIG = {**BLIP_MED_CONFIG, "hidden_size": 64, "intermediate_size": 256, "num_attention_heads": 4,
-                    "num_hidden_layers": 2, "vocab_size": 512, "encoder_width": 64,
-                    "initializer_range": 0.125}   # 1/sqrt(64): variance-preserving at width 64 (BERT-base: 0.02)
-SMALL_VISION = {"patch_size": 32, "embed_dim": 64, "depth": 2, "num_heads": 4}
-_SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")   # ids 0..4 (BERT uses 0, 100, 101, 102, 103)
 
+def _tokenizer_for(tok_dir: Path, vocab_size: int):
+    tok = load_blip_tokenizer(tok_dir)
+    if len(tok) > vocab_size:
+        raise RewardLoadError(f"the tokenizer in {tok_dir} has {len(tok)} tokens (with [DEC], [ENC]) but med_config "
+                              f"vocab_size is {vocab_size}; use the tokenizer that belongs to this med_config.json")
+    return tok
 
+# %% ../nbs/09_rewards.ipynb #69ddf1a9
+@patch(cls_method=True)
+def from_local(cls: ImageRewardModel, path: str | Path, device: str | torch.device | None = None,
+               dtype: torch.dtype = torch.float32) -> ImageRewardModel:
+    """ImageReward from a local directory with ImageReward.pt, med_config.json and bert-base-uncased/ (no network).
+    `device=None` picks CUDA if present, else CPU."""
+    d = Path(path)
+    fix = ("copy ImageReward.pt and med_config.json of THUDM/ImageReward and the tokenizer files of "
+           "bert-base-uncased (vocab.txt) into bert-base-uncased/ there")
+    if not d.is_dir():
+        raise RewardLoadError(f"ImageReward directory {d} does not exist; create it and {fix}")
+    for name in REQUIRED_FILES:
+        if not (d / name).is_file():
+            raise RewardLoadError(f"{d / name} is missing; {fix}")
+    med_config = check_med_config(_read_json(d / "med_config.json", "copy it again from THUDM/ImageReward"),
+                                  str(d / "med_config.json"))
+    vision = None
+    if (d / VISION_FILE).is_file():
+        vision = check_vision_config(_read_json(d / VISION_FILE, "delete it to get ViT-L/16"), str(d / VISION_FILE))
+    tokenizer = _tokenizer_for(d / "bert-base-uncased", med_config["vocab_size"])
+    with torch.device("meta"):
+        net = ImageRewardNet(med_config, vision)
+    try:
+        state = torch.load(d / "ImageReward.pt", map_location="cpu", weights_only=True)
+    except Exception as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise RewardLoadError(f"{d / 'ImageReward.pt'} cannot be read as a state dict ({first}); copy it again "
+                              "from THUDM/ImageReward") from None
+    _check_state_dict(net, state, d / "ImageReward.pt")
+    pos = net.blip.text_encoder.embeddings.position_ids
+    state = {DERIVED_KEYS[0]: torch.arange(pos.shape[1])[None], **state}    # the file's own copy wins if present
+    net.load_state_dict(state, strict=True, assign=True)
+    net = net.to(device=pick_device("auto") if device is None else torch.device(device), dtype=dtype)
+    net.mlp.float()                           # the package casts the [CLS] feature to float before the head
+    pt = d / "ImageReward.pt"
+    ident = (f"imagereward|sha256={_file_sha256(pt)[:16]}|bytes={pt.stat().st_size}"
+             f"|med={hashlib.sha256((d / 'med_config.json').read_bytes()).hexdigest()[:8]}"
+             f"|vocab={hashlib.sha256((d / REQUIRED_FILES[2]).read_bytes()).hexdigest()[:8]}")
+    return cls(net, tokenizer, ident)
+
+# %% ../nbs/09_rewards.ipynb #68184e96
 def write_world_tokenizer(directory: str | Path, extra: Sequence[str] = (".", ",", "video", "frame")) -> Path:
     "A BertTokenizer directory (vocab.txt + tokenizer_config.json) for the world's words; returns the directory."
     from rf_nb.world import vocabulary
@@ -348,6 +554,54 @@ def _reinit_head(mlp: nn.Module) -> None:
             nn.init.zeros_(m.bias)
 
 
+@torch.no_grad()
+def init_random_imagereward(net: ImageRewardNet, initializer_range: float = 0.02) -> ImageRewardNet:
+    "Fill every tensor of `net` (e.g. fresh from the meta device via `to_empty`) as described above; in place."
+    vit, bert = net.blip.visual_encoder, net.blip.text_encoder
+    for m in vit.modules():
+        if isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.02)
+            nn.init.zeros_(m.bias)
+    nn.init.trunc_normal_(vit.pos_embed, std=0.02)
+    nn.init.trunc_normal_(vit.cls_token, std=0.02)
+    for m in bert.modules():
+        if isinstance(m, (nn.Linear, nn.Embedding)):
+            nn.init.normal_(m.weight, std=initializer_range)
+        if isinstance(m, nn.Linear):
+            nn.init.zeros_(m.bias)
+    for m in net.modules():
+        if isinstance(m, nn.LayerNorm):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+    for m in (vit.patch_embed["proj"], net.blip.vision_proj, net.blip.text_proj):
+        m.reset_parameters()
+    pos = bert.embeddings.position_ids
+    pos.copy_(torch.arange(pos.shape[1], device=pos.device)[None])
+    _reinit_head(net.mlp)
+    return net
+
+# %% ../nbs/09_rewards.ipynb #2958c512
+@patch(cls_method=True)
+def random(cls: ImageRewardModel, med_config: dict | None = None, tokenizer_dir: str | Path | None = None,
+           seed: int = 0, small: bool = False) -> ImageRewardModel:
+    """The real ImageReward architecture with random weights (no files, no network). `small=True`: tiny ViT
+    (`SMALL_VISION`) and text encoder (`SMALL_MED_CONFIG`), for CPU tests. Without `tokenizer_dir`, a world
+    tokenizer (`write_world_tokenizer`) is used."""
+    cfg = check_med_config(dict(med_config if med_config is not None else (SMALL_MED_CONFIG if small else BLIP_MED_CONFIG)))
+    vision = dict(SMALL_VISION) if small else None
+    with tempfile.TemporaryDirectory() as tmp:
+        tok_dir = Path(tokenizer_dir) if tokenizer_dir is not None else write_world_tokenizer(Path(tmp) / "tok")
+        tokenizer = _tokenizer_for(tok_dir, cfg["vocab_size"])
+    with torch.device("meta"):
+        net = ImageRewardNet(cfg, vision)
+    net = net.to_empty(device="cpu")
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        init_random_imagereward(net, float(cfg.get("initializer_range", 0.02)))
+    digest = hashlib.sha256(json.dumps([cfg, vision, seed], sort_keys=True).encode()).hexdigest()[:16]
+    model = cls(net, tokenizer, f"imagereward-random|seed={seed}|{'small' if small else 'vit-large'}|config={digest}")
+    model._build = (cfg, vision)              # what save_random_imagereward writes next to the weights
+    return model
 
 
 def save_random_imagereward(directory: str | Path, seed: int = 0, small: bool = True) -> ImageRewardModel:
@@ -514,10 +768,7 @@ class WorldReward(nn.Module):
 
     def raw(self, frames: Tensor, prompts: Sequence[str]) -> Tensor:
         "Unnormalised scores [B]."
-        want = 5 if self.video else 4
-        if frames.ndim != want or frames.shape[1] != 3:
-            raise ValueError(f"WorldReward(video={self.video}) scores {'[B, 3, F, H, W]' if self.video else '[B, 3, H, W]'} "
-                             f"in [-1, 1], got {tuple(frames.shape)}")
+        check_frames(frames, f"WorldReward(video={self.video})", video=self.video)
         if len(prompts) != frames.shape[0]:
             raise ValueError(f"{frames.shape[0]} frames but {len(prompts)} prompts: give one prompt per frame")
         emb, mask = self.text.encode(list(prompts))                             # [B, L, D], [B, L]
