@@ -26,7 +26,8 @@ __all__ = ['STAGES', 'TRAJECTORY_COUNTS', 'DMD_REWARD_LAMBDAS', 'REWARD_LRS', 'T
            'stage_figures_dir', 'weights_fingerprint', 'stage_hash', 'stage_dir', 'is_done', 'prepare_stage_dir',
            'kernel_start_failed', 'execute_with_retry', 'StageError', 'stage_lock', 'run_stage', 'seed_list',
            'reproduce', 'claim_tables', 'claim_verdicts', 'lease_verdicts', 'column_label', 'claims_overview',
-           'write_claims_overview', 'build_parser', 'sync_readme', 'main', 'render_readme', 'write_readme']
+           'write_claims_overview', 'api_markdown', 'build_docs', 'build_parser', 'sync_readme', 'main',
+           'render_readme', 'write_readme']
 
 # %% ../nbs/13_reproduce.ipynb #227ef8aa
 @dataclass(frozen=True)
@@ -499,6 +500,69 @@ def write_claims_overview(root: str | Path = ".") -> Path | None:
         Path(tmp).write_text(text, encoding="utf-8")
     return out
 
+# %% ../nbs/13_reproduce.ipynb #72b4db5e
+_SOURCE_LINK = re.compile(r"^\[source\]\(.*$", re.M)       # nbdev's Quarto-only source link
+
+
+def api_markdown(module_name: str) -> str:
+    "One module's API as markdown: nbdev's `show_doc` of every name in its `__all__`, in order."
+    import importlib
+    from nbdev.showdoc import show_doc
+    module = importlib.import_module(module_name)
+    docs = [_SOURCE_LINK.sub("", show_doc(getattr(module, n))._repr_markdown_()) for n in getattr(module, "__all__", [])
+            if callable(getattr(module, n, None))]
+    return f"# `{module_name}`\n\n" + (module.__doc__ or "") + "\n\n" + "\n\n".join(docs)
+
+
+_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>{title}</title><style>
+body {{ font-family: system-ui, sans-serif; max-width: 62rem; margin: 0 auto; padding: 0 1rem 3rem; line-height: 1.45 }}
+pre {{ background: #f5f5f5; padding: .6rem; overflow-x: auto }} code {{ font-size: .92em }}
+nav {{ font-size: .9rem; border-bottom: 1px solid #ddd; padding: .6rem 0 }} nav a {{ margin-right: .7rem }}
+table {{ border-collapse: collapse }} td, th {{ border: 1px solid #ddd; padding: .2rem .4rem }}
+</style></head><body>{nav}{body}</body></html>"""
+
+
+def _nav(pages: list[tuple[str, str]], depth: int) -> str:
+    up = "../" * depth
+    return "<nav>" + "\n".join(f'<a href="{up}{href}">{name}</a>' for href, name in pages) + "</nav>"
+
+
+def build_docs(out: str | Path = "_docs", root: str | Path | None = None, log=print) -> list[Path]:
+    """Write the docs site into `out`: `index.html` (README.md, i.e. `nbs/index.ipynb` with the current tables), a
+    page per notebook (`nbs/<name>.html`, `nbs/experiments/<name>.html`), one per module (`api/<module>.html`), and
+    the figures the pages show. Returns the pages."""
+    import shutil
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.filters.markdown import markdown2html
+    root = Path(root) if root else Path(__file__).resolve().parent.parent
+    out = Path(out)
+    notebooks = sorted((root / "nbs").glob("[0-9]*.ipynb")) + sorted((root / "nbs" / "experiments").glob("*.ipynb"))
+    modules = [f"rf_nb.{p.stem}" for p in sorted((root / "rf_nb").glob("*.py")) if not p.stem.startswith("_")]
+    pages = ([("index.html", "rf_nb")] + [(f"{p.relative_to(root).with_suffix('.html')}", p.stem) for p in notebooks]
+             + [(f"api/{m.split('.')[1]}.html", f"api: {m.split('.')[1]}") for m in modules])
+    exporter, written = HTMLExporter(template_name="basic"), []
+
+    def write(rel: str, title: str, body: str) -> None:
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp:
+            Path(tmp).write_text(_PAGE.format(title=title, nav=_nav(pages, rel.count("/")), body=body), encoding="utf-8")
+        written.append(path)
+
+    readme = root / "README.md"
+    write("index.html", "rf_nb", markdown2html(readme.read_text(encoding="utf-8")) if readme.is_file() else
+          exporter.from_notebook_node(nbformat.read(str(root / "nbs" / "index.ipynb"), as_version=4))[0])
+    for (rel, _), nb in zip(pages[1:], notebooks):
+        body, _ = exporter.from_notebook_node(nbformat.read(str(nb), as_version=4))
+        write(rel, nb.stem, body)
+    if (root / "figures").is_dir():                        # the front page's pictures
+        shutil.copytree(root / "figures", out / "figures", dirs_exist_ok=True)
+    for (rel, _), m in zip(pages[1 + len(notebooks):], modules):
+        write(rel, m, markdown2html(api_markdown(m)))
+    log(f"docs: {len(written)} pages in {out}")
+    return written
+
 # %% ../nbs/13_reproduce.ipynb #60f0e068
 def _version() -> str:
     from rf_nb import __version__
@@ -524,6 +588,8 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--readme", default="README.md")
     rd.add_argument("--docs", nargs="*", default=list(RESULT_DOCS), metavar="DOC",
                     help="documents beside the README whose include markers are filled too (missing ones skipped)")
+    dc = sub.add_parser("docs", help="build the docs site (front page, every notebook, the API) into --out")
+    dc.add_argument("--out", default="_docs")
     s = sub.add_parser("stages", help="list the stages, or one GPU row group's queue (one name a line)")
     s.add_argument("--group", default=None, help=f"a GPU row group: {', '.join(gpu_groups())}")
     c = sub.add_parser("config", help="print the resolved config as JSON")
@@ -567,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
         overrides = parse_cli_overrides(getattr(args, "overrides", []))
         if args.command == "config":
             print(json.dumps(load_preset(args.preset, overrides).to_dict(), indent=2))
+            return 0
+        if args.command == "docs":
+            build_docs(args.out)
             return 0
         if args.command == "stages":
             if args.group:
