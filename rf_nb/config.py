@@ -44,12 +44,17 @@ class WorldConfig:
     fps: int = 8               # frames per second (speeds in the grammar are in pixels per second / scale)
     heldout_fraction: float = 0.2  # share of (shape, color, texture, motion) compositions never seen in training
     split_seed: int = 0        # which compositions are held out
+    # 'rich': today's world (6 shapes, 8 colors, 4 textures, 8 directions x 2 speeds, pairs, pans, bounces; the shipped
+    # assets were trained on it) | 'v2': World 2 (issue 33: one object; 4 shapes, 6 colors, 3 textures, 4 directions
+    # at one speed of 0.4 frame sizes per clip + still, 3 smooth scenes; rf_nb.world)
+    kind: str = "rich"
+    options: tuple[str, ...] = ()  # World 2 only, off by default: any of 'pairs', 'pan', 'bounce' (rich: always all)
 
 
 @dataclass
 class TextConfig:
-    "Text encoder: the world encoder (trained with the teacher) or UMT5 from a local Wan2.1 directory."
-    kind: str = "world"        # 'world' | 'umt5'
+    "Text encoder: the world encoder (trained with the teacher), a frozen seeded one, or UMT5 from a local Wan2.1 dir."
+    kind: str = "world"        # 'world' (trained) | 'frozen' (fixed weights from a seed, as Wan's UMT5 is frozen) | 'umt5'
     path: str | None = None    # local dir with text_encoder/ and tokenizer/ (umt5 only)
     max_length: int = 32       # tokens (the longest world prompt is 31 words + end); Wan/UMT5 uses 512
     dim: int = 64              # output width D of [B, L, D]; must equal model.text_dim
@@ -59,10 +64,12 @@ class TextConfig:
 
 @dataclass
 class CodecConfig:
-    "Latent codec: pixels (tiny/small) or the Wan VAE from a local directory (wan)."
-    kind: str = "pixel"        # 'pixel' | 'wan_vae'
-    path: str | None = None    # local dir with vae/ (wan_vae only)
+    "Latent codec: pixels (tiny/small), a small autoencoder trained on renders, or the Wan VAE from a local dir (wan)."
+    kind: str = "pixel"        # 'pixel' | 'learned' (rf_nb.codecs.LearnedCodec) | 'wan_vae'
+    path: str | None = None    # wan_vae: local dir with vae/; learned: a .safetensors (None: codec_world2_<preset>)
     unshuffle: int = 1         # pixel codec: space-to-depth factor (latent channels = 3 * unshuffle**2)
+    latent_channels: int = 8   # learned codec: latent channels C
+    downsample: int = 4        # learned codec: spatial downsampling (latents [B, C, F, H/4, W/4])
 
 
 @dataclass
@@ -255,7 +262,7 @@ class Config:
     def token_grid(self) -> tuple[int, int, int]:
         "Transformer tokens per clip as (frames, rows, columns): latent grid / patch size."
         p_t, p_h, p_w = self.model.patch_size
-        scale = self.codec.unshuffle if self.codec.kind == "pixel" else 8
+        scale = {"pixel": self.codec.unshuffle, "learned": self.codec.downsample}.get(self.codec.kind, 8)
         return self.latent_frames // p_t, self.world.height // (scale * p_h), self.world.width // (scale * p_w)
 
 # %% ../nbs/00_config.ipynb #a34e16d5
@@ -427,8 +434,13 @@ def validate(cfg: Config) -> Config:
         _check(isinstance(getattr(w, name), int) and getattr(w, name) > 0,
                f"world.{name}={getattr(w, name)!r}: must be a positive integer")
     _check(0.0 < w.heldout_fraction < 1.0, f"world.heldout_fraction={w.heldout_fraction}: must be in (0, 1)")
-    _check(c.kind in ("pixel", "wan_vae"), f"codec.kind={c.kind!r}: use 'pixel' or 'wan_vae'")
-    _check(t.kind in ("world", "umt5"), f"text.kind={t.kind!r}: use 'world' or 'umt5'")
+    _check(w.kind in ("rich", "v2"), f"world.kind={w.kind!r}: use 'rich' (today's world) or 'v2' (World 2)")
+    _check(set(w.options) <= {"pairs", "pan", "bounce"},
+           f"world.options={list(w.options)}: use any of 'pairs', 'pan', 'bounce'")
+    _check(not w.options or w.kind == "v2", f"world.options={list(w.options)}: only World 2 has options (the rich "
+           "world always has pairs, pans and bounces); set world.kind=v2 or world.options=[]")
+    _check(c.kind in ("pixel", "learned", "wan_vae"), f"codec.kind={c.kind!r}: use 'pixel', 'learned' or 'wan_vae'")
+    _check(t.kind in ("world", "frozen", "umt5"), f"text.kind={t.kind!r}: use 'world', 'frozen' or 'umt5'")
     _check(m.abs_pos in (None, "grid", "factorised"),
            f"model.abs_pos={m.abs_pos!r}: use null (Wan2.1), 'grid' or 'factorised'")
     _check(t.dim == m.text_dim, f"text.dim={t.dim} but model.text_dim={m.text_dim}: set both to the same width")
@@ -438,6 +450,14 @@ def validate(cfg: Config) -> Config:
                f"model.in_channels={m.in_channels}/out_channels={m.out_channels}: the pixel codec with unshuffle="
                f"{c.unshuffle} gives {ch} channels; set both to {ch}")
         spatial = c.unshuffle
+    elif c.kind == "learned":
+        _check(c.downsample in (1, 2, 4, 8) and c.latent_channels > 0,
+               f"codec.downsample={c.downsample}/latent_channels={c.latent_channels}: use downsample 1, 2, 4 or 8 and "
+               "latent_channels > 0 (the shipped tiny codec: 4 and 8)")
+        _check(m.in_channels == c.latent_channels and m.out_channels == c.latent_channels,
+               f"model.in_channels={m.in_channels}/out_channels={m.out_channels}: the learned codec gives "
+               f"{c.latent_channels} channels; set both to {c.latent_channels}")
+        spatial = c.downsample
     else:
         _check((w.num_frames - 1) % 4 == 0,
                f"world.num_frames={w.num_frames}: the Wan VAE needs 4k+1 frames (e.g. 81); set it to "
@@ -688,7 +708,9 @@ def save_config(cfg: Config, path: str | Path) -> Path:
 # Fields added after runs existed, left out of `config_hash` while at their default: adding one reruns nothing that
 # was finished before it (a value other than the default changes the hash as any field does).
 HASH_NEUTRAL_DEFAULTS: dict[str, dict[str, Any]] = {"flow": {"guidance_interval": [0.0, 1.0]},
-                                                    "causal": {"exit_step": "per_block"}, "dmd": {"compile": None}}
+                                                    "causal": {"exit_step": "per_block"}, "dmd": {"compile": None},
+                                                    "world": {"kind": "rich", "options": []},      # issue 33
+                                                    "codec": {"latent_channels": 8, "downsample": 4}}
 
 
 def _without_neutral_defaults(d: dict) -> dict:

@@ -24,14 +24,16 @@ from .config import Config, WorldConfig, atomic_path
 
 # %% auto #0
 __all__ = ['SHAPES', 'COLORS', 'TEXTURES', 'SCENES', 'DIRECTIONS', 'DIRECTION_PHRASES', 'SPEEDS', 'RELATIONS', 'PANS',
-           'PAN_SPEED', 'GRAMMAR_HINT', 'MAX_PROMPT_WORDS', 'POLYGONS', 'CIRCLE_RADIUS', 'EXTENT', 'SCENE_COLORS',
-           'GRID_PERIOD', 'GRID_LINE', 'GRASS_PERIOD', 'FLOOR_PERIOD', 'BAND_AMPLITUDE', 'UNIT', 'OBJECT_SIZE',
-           'PAIR_SCALE', 'PAIR_GAP', 'PAIR_JITTER', 'MARGIN', 'SLOW_CAP', 'BOUNCE_AT', 'TEXTURE_PERIOD', 'DOT_RADIUS',
-           'TEXTURE_DARK', 'P_PAIR', 'P_PAN', 'P_BOUNCE', 'ObjectSpec', 'PromptSpec', 'vocabulary', 'parse_prompt',
-           'shape_sdf', 'shape_box', 'pulse_coverage', 'checker_coverage', 'dots_coverage', 'scene_rgb', 'plan_motion',
-           'texture_pattern', 'slot_order', 'render', 'composition', 'all_compositions', 'split_compositions',
-           'prompt_split', 'all_compositions_tuple', 'sample_spec', 'sample_prompts', 'WorldDataset', 'collate_world',
-           'quantize_video', 'dequantize_video', 'to_uint8', 'tile_videos', 'save_video', 'show_clips']
+           'PAN_SPEED', 'V2_SCENE_COLORS', 'V2_TRAVEL', 'V2_OPTIONS', 'OPPOSITE', 'WORLDS', 'GRAMMAR_HINT',
+           'GRAMMAR_HINT_V2', 'MAX_PROMPT_WORDS', 'POLYGONS', 'CIRCLE_RADIUS', 'EXTENT', 'SCENE_COLORS', 'GRID_PERIOD',
+           'GRID_LINE', 'GRASS_PERIOD', 'FLOOR_PERIOD', 'BAND_AMPLITUDE', 'UNIT', 'OBJECT_SIZE', 'PAIR_SCALE',
+           'PAIR_GAP', 'PAIR_JITTER', 'MARGIN', 'SLOW_CAP', 'BOUNCE_AT', 'TEXTURE_PERIOD', 'DOT_RADIUS', 'TEXTURE_DARK',
+           'P_PAIR', 'P_PAN', 'P_BOUNCE', 'WorldVocab', 'ObjectSpec', 'PromptSpec', 'vocabulary', 'max_prompt_words',
+           'parse_prompt', 'shape_sdf', 'shape_box', 'pulse_coverage', 'checker_coverage', 'dots_coverage', 'scene_rgb',
+           'plan_motion', 'texture_pattern', 'slot_order', 'render', 'composition', 'all_compositions',
+           'split_compositions', 'prompt_split', 'all_compositions_tuple', 'sample_spec', 'sample_prompts',
+           'sample_world_prompts', 'WorldDataset', 'collate_world', 'quantize_video', 'dequantize_video', 'to_uint8',
+           'tile_videos', 'save_video', 'show_clips']
 
 # %% ../nbs/01_world.ipynb #33a05bb5
 SHAPES = ("circle", "square", "triangle", "diamond", "star", "cross")
@@ -54,6 +56,35 @@ RELATIONS: dict[str, str] = {"left of": "to the left of", "right of": "to the ri
 PANS = ("left", "right", "up", "down")                         # camera pan directions
 PAN_SPEED = 0.15                                               # frame sizes per second
 
+# %% ../nbs/01_world.ipynb #6ab9e256
+@dataclass(frozen=True)
+class WorldVocab:
+    "The tables of one world kind: the values each factor can take and how motion is phrased."
+    shapes: tuple[str, ...]
+    colors: tuple[str, ...]
+    textures: tuple[str, ...]
+    directions: tuple[str, ...]              # including 'still'
+    scenes: tuple[str, ...]
+    speeds: tuple[str, ...]                  # () = one speed, no speed word
+    relations: tuple[str, ...]
+    pans: tuple[str, ...]
+    direction_phrases: dict[str, str]
+
+
+V2_SCENE_COLORS: dict[str, tuple[tuple[int, int, int], tuple[int, int, int]]] = {
+    "a blue sky": ((55, 95, 165), (150, 180, 215)),                # (top, bottom) gradients with faint wavy bands
+    "a sunset sky": ((75, 40, 95), (205, 115, 85)),
+    "a gray backdrop": ((70, 70, 78), (140, 140, 148))}
+V2_TRAVEL = 0.4          # frame sizes (min(H, W)) an object moves per clip, at every preset
+V2_OPTIONS = ("pairs", "pan", "bounce")
+OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up"}
+WORLDS: dict[str, WorldVocab] = {
+    "rich": WorldVocab(SHAPES, tuple(COLORS), TEXTURES, tuple(DIRECTIONS), SCENES, tuple(SPEEDS), tuple(RELATIONS),
+                       PANS, DIRECTION_PHRASES),
+    "v2": WorldVocab(("square", "triangle", "star", "cross"), ("red", "yellow", "green", "cyan", "blue", "purple"),
+                     ("plain", "striped", "dotted"), ("left", "right", "up", "down", "still"), tuple(V2_SCENE_COLORS),
+                     (), ("above", "below"), PANS, {d: d for d in ("left", "right", "up", "down")})}
+
 # %% ../nbs/01_world.ipynb #2199aa7c
 def _check_choice(value: Any, choices, what: str) -> None:
     if value not in choices:
@@ -67,19 +98,24 @@ class ObjectSpec:
     color: str
     texture: str = "plain"
     direction: str = "still"
-    speed: str | None = None          # None iff direction == "still"
+    speed: str | None = None          # None iff direction == "still" (World 2: always None, it has one speed)
     bounce: bool = False              # reflect off the walls (moving objects only)
+    world: str = "rich"               # the world whose tables the values come from: 'rich' | 'v2' (WORLDS)
 
     def __post_init__(self):
-        _check_choice(self.shape, SHAPES, "shape")
-        _check_choice(self.color, COLORS, "color")
-        _check_choice(self.texture, TEXTURES, "texture")
-        _check_choice(self.direction, DIRECTIONS, "direction")
+        _check_choice(self.world, WORLDS, "world")
+        v = WORLDS[self.world]
+        _check_choice(self.shape, v.shapes, "shape")
+        _check_choice(self.color, v.colors, "color")
+        _check_choice(self.texture, v.textures, "texture")
+        _check_choice(self.direction, v.directions, "direction")
         if self.direction == "still":
             if self.speed is not None or self.bounce:
                 raise ValueError("a still object has speed=None and bounce=False; give it a direction to move")
-        else:
-            _check_choice(self.speed, SPEEDS, "speed")
+        elif v.speeds:
+            _check_choice(self.speed, v.speeds, "speed")
+        elif self.speed is not None:
+            raise ValueError(f"speed={self.speed!r}: World 2 has one speed; set speed=None")
 
     @property
     def motion(self) -> tuple[str, str | None, bool]:
@@ -98,15 +134,23 @@ class PromptSpec:
         object.__setattr__(self, "objects", tuple(self.objects))
         if not 1 <= len(self.objects) <= 2 or not all(isinstance(o, ObjectSpec) for o in self.objects):
             raise ValueError(f"objects: give 1 or 2 ObjectSpec, got {len(self.objects)} items")
-        _check_choice(self.scene, SCENES, "scene")
+        if len({o.world for o in self.objects}) > 1:
+            raise ValueError("the objects of a prompt come from one world; give both the same world=")
+        v = WORLDS[self.world]
+        _check_choice(self.scene, v.scenes, "scene")
         if len(self.objects) == 1 and self.relation is not None:
             raise ValueError("relation is only for two objects; set relation=None or add a second object")
         if len(self.objects) == 2:
-            _check_choice(self.relation, RELATIONS, "relation")
+            _check_choice(self.relation, v.relations, "relation")
             if self.objects[0].motion != self.objects[1].motion:
                 raise ValueError("the two objects of a pair move together; give both the same direction, speed, bounce")
         if self.camera_pan is not None:
-            _check_choice(self.camera_pan, PANS, "camera_pan")
+            _check_choice(self.camera_pan, v.pans, "camera_pan")
+
+    @property
+    def world(self) -> str:
+        "The world of the prompt ('rich' | 'v2'), from its objects."
+        return self.objects[0].world
 
     @property
     def moves(self) -> bool:
@@ -120,9 +164,14 @@ class PromptSpec:
         if len(o) == 1:
             s = f"{_object_phrase(o[0])} {_motion_phrase(o[0], plural=False)} over {self.scene}"
         else:
-            s = (f"{_object_phrase(o[0])} is {RELATIONS[self.relation]} {_object_phrase(o[1])} and both "
+            rel = RELATIONS[self.relation] if self.world == "rich" else self.relation
+            s = (f"{_object_phrase(o[0])} is {rel} {_object_phrase(o[1])} and both "
                  f"{_motion_phrase(o[0], plural=True)} over {self.scene}")
-        return s + (f" while the camera pans {self.camera_pan}" if self.camera_pan else "")
+        if not self.camera_pan:
+            return s
+        if self.world == "rich":
+            return s + f" while the camera pans {self.camera_pan}"
+        return s + f" while the background drifts {OPPOSITE[self.camera_pan]}"    # what the image shows
 
     @property
     def direction(self) -> str:
@@ -142,6 +191,8 @@ def _motion_phrase(o: ObjectSpec, plural: bool) -> str:
     if o.direction == "still":
         return "stay still" if plural else "stays still"
     verb = ("bounce" if plural else "bounces") if o.bounce else ("move" if plural else "moves")
+    if o.world == "v2":
+        return f"{verb} {WORLDS['v2'].direction_phrases[o.direction]}"
     return f"{verb} {o.speed} {DIRECTION_PHRASES[o.direction]}"
 
 # %% ../nbs/01_world.ipynb #a6fde958
@@ -149,13 +200,14 @@ def _alt(options) -> str:
     return "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
 
 
-def _object_re(i: int) -> str:
-    colors = "|".join(f"{_article(c)} (?P<color{i}_{k}>{re.escape(c)})" for k, c in enumerate(COLORS))
-    return f"(?:{colors}) (?P<texture{i}>{_alt(TEXTURES)}) (?P<shape{i}>{_alt(SHAPES)})"
+def _object_re(i: int, v: WorldVocab | None = None) -> str:
+    v = v or WORLDS["rich"]
+    colors = "|".join(f"{_article(c)} (?P<color{i}_{k}>{re.escape(c)})" for k, c in enumerate(v.colors))
+    return f"(?:{colors}) (?P<texture{i}>{_alt(v.textures)}) (?P<shape{i}>{_alt(v.shapes)})"
 
 
-def _color(g: dict, i: int) -> str:
-    return next(c for k, c in enumerate(COLORS) if g[f"color{i}_{k}"])
+def _color(g: dict, i: int, v: WorldVocab | None = None) -> str:
+    return next(c for k, c in enumerate((v or WORLDS["rich"]).colors) if g[f"color{i}_{k}"])
 
 
 def _motion_re(plural: bool) -> str:
@@ -173,12 +225,32 @@ _PHRASE_DIRECTION = {v: k for k, v in DIRECTION_PHRASES.items()}
 _PHRASE_RELATION = {v: k for k, v in RELATIONS.items()}
 GRAMMAR_HINT = ("a|an COLOR TEXTURE SHAPE (moves|bounces) SPEED DIRECTION over SCENE, "
                 "e.g. 'a red striped triangle moves quickly to the left over a gray grid'")
+GRAMMAR_HINT_V2 = ("a|an COLOR TEXTURE SHAPE (moves|bounces) DIRECTION|stays still over SCENE, "
+                   "e.g. 'a red striped circle moves left over a blue sky'")
+_V2 = WORLDS["v2"]
+_V2_MOTION = (f"(?:(?P<verb>{{verbs}}) (?P<dir>{_alt(_V2.direction_phrases.values())})|(?P<still>{{still}}))")
+_V2_TAIL = f" over (?P<scene>{_alt(_V2.scenes)})(?: while the background drifts (?P<drift>{_alt(OPPOSITE)}))?"
+_V2_SINGLE_RE = re.compile(f"^{_object_re(0, _V2)} {_V2_MOTION.format(verbs='bounces|moves', still='stays still')}"
+                           f"{_V2_TAIL}$")
+_V2_PAIR_RE = re.compile(f"^{_object_re(0, _V2)} is (?P<rel>{_alt(_V2.relations)}) {_object_re(1, _V2)} and both "
+                         f"{_V2_MOTION.format(verbs='bounce|move', still='stay still')}{_V2_TAIL}$")
+_FORMS = (("rich", _SINGLE_RE), ("rich", _PAIR_RE), ("v2", _V2_SINGLE_RE), ("v2", _V2_PAIR_RE))
 
 
-def vocabulary() -> list[str]:
-    "Every word the prompt grammar can emit, sorted."
-    words = set("a an is and both over while the camera pans moves move bounces bounce stays stay still".split())
-    for group in (COLORS, TEXTURES, SHAPES, SPEEDS, PANS, SCENES, DIRECTION_PHRASES.values(), RELATIONS.values()):
+def vocabulary(world: str = "rich") -> list[str]:
+    "Every word the prompt grammar of `world` ('rich' | 'v2' | 'all': both) can emit, sorted."
+    if world == "all":
+        return sorted(set(vocabulary("rich")) | set(vocabulary("v2")))
+    _check_choice(world, WORLDS, "world")
+    if world == "v2":
+        v = WORLDS["v2"]
+        words = set("is and both over while the background drifts moves move bounces bounce stays stay still".split())
+        words |= {_article(c) for c in v.colors}                    # no World 2 color takes "an"
+        groups = (v.colors, v.textures, v.shapes, v.scenes, v.direction_phrases.values(), v.relations, OPPOSITE)
+    else:
+        words = set("a an is and both over while the camera pans moves move bounces bounce stays stay still".split())
+        groups = (COLORS, TEXTURES, SHAPES, SPEEDS, PANS, SCENES, DIRECTION_PHRASES.values(), RELATIONS.values())
+    for group in groups:
         for phrase in group:
             words.update(phrase.split())
     return sorted(words)
@@ -195,23 +267,44 @@ def _max_words() -> int:
 MAX_PROMPT_WORDS = _max_words()
 
 
-def parse_prompt(text: str) -> PromptSpec:
-    "The `PromptSpec` of a world prompt (exact inverse of `PromptSpec.text`); one-line ValueError otherwise."
+def max_prompt_words(world: str = "rich") -> int:
+    "The longest prompt of `world` in words (a word-level encoder needs max_length >= this + 1)."
+    if world != "v2":
+        return MAX_PROMPT_WORDS
+    longest = lambda xs: max(len(x.split()) for x in xs)
+    v = WORLDS["v2"]
+    tail = 1 + longest(v.scenes) + 5                                # over SCENE while the background drifts X
+    return 4 + 2 + tail + 1 + 1 + 4 + 2                             # a pair: object is REL object and both motion
+
+
+def parse_prompt(text: str, world: str | None = None) -> PromptSpec:
+    """The `PromptSpec` of a prompt of either world (or only of `world`): the exact inverse of `PromptSpec.text`;
+    a one-line ValueError otherwise."""
     t = " ".join(str(text).split())
-    m = _SINGLE_RE.match(t) or _PAIR_RE.match(t)
+    if world is not None:
+        _check_choice(world, WORLDS, "world")
+    m, kind = None, None
+    for kind, rx in _FORMS:
+        if world in (None, kind) and (m := rx.match(t)):
+            break
     if m is None:
-        vocab = set(vocabulary())
+        vocab = set(vocabulary(world or "all"))
         unknown = [w for w in t.split() if w not in vocab]
         why = f"unknown word {unknown[0]!r}" if unknown else "a word is missing, extra or out of place"
-        raise ValueError(f"not a world prompt ({why}): {text!r}; write {GRAMMAR_HINT}")
-    g = m.groupdict()
+        hint = {"rich": GRAMMAR_HINT, "v2": GRAMMAR_HINT_V2}.get(world, f"{GRAMMAR_HINT} (World 2: {GRAMMAR_HINT_V2})")
+        raise ValueError(f"not a world prompt ({why}): {text!r}; write {hint}")
+    g, v = m.groupdict(), WORLDS[kind]
     if g["still"]:
         motion = dict(direction="still", speed=None, bounce=False)
     else:
-        motion = dict(direction=_PHRASE_DIRECTION[g["dir"]], speed=g["speed"], bounce=g["verb"].startswith("bounce"))
+        direction = _PHRASE_DIRECTION[g["dir"]] if kind == "rich" else g["dir"]
+        motion = dict(direction=direction, speed=g.get("speed"), bounce=g["verb"].startswith("bounce"))
     n = 2 if g.get("rel") else 1
-    objects = tuple(ObjectSpec(g[f"shape{i}"], _color(g, i), g[f"texture{i}"], **motion) for i in range(n))
-    return PromptSpec(objects, g["scene"], _PHRASE_RELATION[g["rel"]] if n == 2 else None, g["pan"])
+    objects = tuple(ObjectSpec(g[f"shape{i}"], _color(g, i, v), g[f"texture{i}"], **motion, world=kind)
+                    for i in range(n))
+    if kind == "rich":
+        return PromptSpec(objects, g["scene"], _PHRASE_RELATION[g["rel"]] if n == 2 else None, g["pan"])
+    return PromptSpec(objects, g["scene"], g["rel"] if n == 2 else None, OPPOSITE[g["drift"]] if g["drift"] else None)
 
 # %% ../nbs/01_world.ipynb #7e7cad9a
 def _regular_star(points: int, outer: float, inner: float) -> list[tuple[float, float]]:
@@ -321,7 +414,7 @@ def _mirror(t: Tensor) -> Tensor:
 def scene_rgb(scene: str, u: Tensor, v: Tensor, vn: Tensor, w: float) -> Tensor:
     """RGB in [0, 255] of `scene` at units (u [..., 1, W], v [..., H, 1]) and normalized height vn [..., H, 1];
     `w` is the pixel footprint in units. Returns [3, ..., H, W]."""
-    c0, c1 = SCENE_COLORS[scene]
+    c0, c1 = SCENE_COLORS[scene] if scene in SCENE_COLORS else V2_SCENE_COLORS[scene]   # World 2: all gradients
     if scene == "a gray grid":
         lu, lv = pulse_coverage(u, GRID_PERIOD, GRID_LINE, w), pulse_coverage(v, GRID_PERIOD, GRID_LINE, w)
         return _mix(c0, c1, 1 - (1 - lu) * (1 - lv))
@@ -381,7 +474,10 @@ def plan_motion(spec: PromptSpec, height: int, width: int, num_frames: int, fps:
         start = rng.uniform(lo, hi)
         pos, vel = np.repeat(start[None], F, 0), np.zeros((F, 2))
     else:
-        v = SPEEDS[o.speed] * min(height, width) / fps            # px/frame, nominal
+        if o.world == "v2":                                       # one speed: V2_TRAVEL frame sizes per clip
+            v = V2_TRAVEL * min(height, width) / max(F - 1, 1)
+        else:
+            v = SPEEDS[o.speed] * min(height, width) / fps        # px/frame, nominal
         travel = v * max(F - 1, 1)
         active = np.abs(u) > 1e-9
         if not o.bounce:
@@ -404,7 +500,8 @@ def plan_motion(spec: PromptSpec, height: int, width: int, num_frames: int, fps:
     pan = np.zeros((F, 2))
     if spec.camera_pan is not None:
         pan_u = np.array(DIRECTIONS[spec.camera_pan])
-        pan = t[:, None] * pan_u[None] * PAN_SPEED * min(height, width) / fps
+        pan_v = V2_TRAVEL / max(F - 1, 1) if spec.world == "v2" else PAN_SPEED / fps    # frame sizes per frame
+        pan = t[:, None] * pan_u[None] * pan_v * min(height, width)
     phases = rng.uniform(0.0, 4.0, size=(n, 2))                   # texture phases, units
     return dict(centroids=centroids, velocities=np.repeat(vel[None], n, 0), size=R, unit=s, camera=pan,
                 phases=phases, room=(lo, hi))
@@ -514,7 +611,7 @@ def _truth(spec: PromptSpec, plan: dict, H: int, W: int, F: int, fps: float, alp
         objects.append(dict(shape=o.shape, color=o.color, texture=o.texture, direction=o.direction, speed=o.speed,
                             bounce=o.bounce, centroid=c, velocity=torch.from_numpy(plan["velocities"][k]).float(),
                             box=c.repeat(1, 2) + bx, size=R))
-    truth = dict(prompt=spec.text, objects=objects, scene=spec.scene, relation=spec.relation,
+    truth = dict(prompt=spec.text, world=spec.world, objects=objects, scene=spec.scene, relation=spec.relation,
                  camera_pan=spec.camera_pan, direction=spec.direction, slots=slot_order(spec),
                  height=H, width=W, num_frames=F, fps=fps)
     if alphas is not None:
@@ -526,21 +623,24 @@ def composition(o: ObjectSpec) -> tuple[str, str, str, str]:
     return (o.shape, o.color, o.texture, o.direction)
 
 
-def all_compositions() -> list[tuple[str, str, str, str]]:
-    return list(itertools.product(SHAPES, COLORS, TEXTURES, DIRECTIONS))
+def all_compositions(world: str = "rich") -> list[tuple[str, str, str, str]]:
+    v = WORLDS[world]
+    return list(itertools.product(v.shapes, v.colors, v.textures, v.directions))
 
 
 @lru_cache(maxsize=32)
-def split_compositions(heldout_fraction: float = 0.2, split_seed: int = 0) -> dict[str, tuple]:
-    "{'train': (...), 'heldout': (...)}: a seeded partition of all compositions; every value stays in train."
+def split_compositions(heldout_fraction: float = 0.2, split_seed: int = 0, world: str = "rich") -> dict[str, tuple]:
+    "{'train': (...), 'heldout': (...)}: a seeded partition of all compositions of `world`; every value stays in train."
     if not 0.0 < heldout_fraction < 1.0:
         raise ValueError(f"heldout_fraction={heldout_fraction}: must be in (0, 1)")
-    comps = all_compositions()
+    _check_choice(world, WORLDS, "world")
+    v = WORLDS[world]
+    comps = all_compositions(world)
     perm = np.random.default_rng(split_seed).permutation(len(comps))
     n_held = int(round(heldout_fraction * len(comps)))
     held = tuple(sorted(comps[i] for i in perm[:n_held]))
     train = tuple(sorted(comps[i] for i in perm[n_held:]))
-    for pos, values in enumerate((SHAPES, COLORS, TEXTURES, DIRECTIONS)):
+    for pos, values in enumerate((v.shapes, v.colors, v.textures, v.directions)):
         missing = set(values) - {c[pos] for c in train}
         if missing:
             raise ValueError(f"heldout_fraction={heldout_fraction}: values {sorted(missing)} never occur in "
@@ -550,34 +650,36 @@ def split_compositions(heldout_fraction: float = 0.2, split_seed: int = 0) -> di
 
 def prompt_split(spec: PromptSpec, heldout_fraction: float = 0.2, split_seed: int = 0) -> str:
     "'train' if every object's composition is a training one, else 'heldout'."
-    train = set(split_compositions(heldout_fraction, split_seed)["train"])
+    train = set(split_compositions(heldout_fraction, split_seed, spec.world)["train"])
     return "train" if all(composition(o) in train for o in spec.objects) else "heldout"
 
 
-@lru_cache(maxsize=1)
-def all_compositions_tuple() -> tuple:
-    return tuple(all_compositions())
+@lru_cache(maxsize=2)
+def all_compositions_tuple(world: str = "rich") -> tuple:
+    return tuple(all_compositions(world))
 
 
 P_PAIR, P_PAN, P_BOUNCE = 0.35, 0.2, 0.25
 
 
-def _by_direction(comps: tuple) -> dict[str, list]:
-    out: dict[str, list] = {d: [] for d in DIRECTIONS}
+def _by_direction(comps: tuple, world: str = "rich") -> dict[str, list]:
+    out: dict[str, list] = {d: [] for d in WORLDS[world].directions}
     for c in comps:
         out[c[3]].append(c)
     return out
 
 
 def sample_spec(rng: np.random.Generator, split: str = "train", heldout_fraction: float = 0.2,
-                split_seed: int = 0) -> PromptSpec:
-    "One random prompt of `split` ('train' | 'heldout')."
+                split_seed: int = 0, world: str = "rich", options: Sequence[str] = ()) -> PromptSpec:
+    "One random prompt of `split` ('train' | 'heldout') of `world`; `options` switch World 2's extra factors on."
     if split not in ("train", "heldout"):
         raise ValueError(f"split={split!r}: use 'train' or 'heldout'")
-    parts = split_compositions(heldout_fraction, split_seed)
+    parts = split_compositions(heldout_fraction, split_seed, world)
     comps = parts[split]
     shape, color, texture, direction = comps[rng.integers(len(comps))]
     still = direction == "still"
+    if world == "v2":
+        return _sample_v2(rng, split, parts, shape, color, texture, direction, options)
     speed = None if still else list(SPEEDS)[rng.integers(len(SPEEDS))]
     bounce = (not still) and bool(rng.random() < P_BOUNCE)
     objects = [ObjectSpec(shape, color, texture, direction, speed, bounce)]
@@ -592,11 +694,37 @@ def sample_spec(rng: np.random.Generator, split: str = "train", heldout_fraction
     return PromptSpec(tuple(objects), scene, relation, pan)
 
 
+def _sample_v2(rng: np.random.Generator, split: str, parts: dict, shape: str, color: str, texture: str,
+               direction: str, options: Sequence[str]) -> PromptSpec:
+    "The rest of a World 2 prompt: one object, a scene; a pair, a pan, a bounce only where `options` has them."
+    bad = set(options) - set(V2_OPTIONS)
+    if bad:
+        raise ValueError(f"options={sorted(bad)}: unknown; use any of {list(V2_OPTIONS)}")
+    v = WORLDS["v2"]
+    bounce = "bounce" in options and direction != "still" and bool(rng.random() < P_BOUNCE)
+    objects = [ObjectSpec(shape, color, texture, direction, None, bounce, world="v2")]
+    relation = None
+    if "pairs" in options and rng.random() < P_PAIR:
+        pool = _by_direction(parts["train"] if split == "train" else all_compositions_tuple("v2"), "v2")[direction]
+        s2, c2, t2, _ = pool[rng.integers(len(pool))]
+        objects.append(ObjectSpec(s2, c2, t2, direction, None, bounce, world="v2"))
+        relation = v.relations[rng.integers(len(v.relations))]
+    scene = v.scenes[rng.integers(len(v.scenes))]
+    pan = v.pans[rng.integers(len(v.pans))] if "pan" in options and rng.random() < P_PAN else None
+    return PromptSpec(tuple(objects), scene, relation, pan)
+
+
 def sample_prompts(n: int, split: str = "train", seed: int = 0, heldout_fraction: float = 0.2,
-                   split_seed: int = 0) -> list[PromptSpec]:
-    "`n` random prompts of `split`, deterministic in (seed, split, heldout_fraction, split_seed)."
+                   split_seed: int = 0, world: str = "rich", options: Sequence[str] = ()) -> list[PromptSpec]:
+    "`n` random prompts of `split` of `world`, deterministic in (seed, split, heldout_fraction, split_seed, world)."
     rng = np.random.default_rng([seed, 0 if split == "train" else 1, split_seed])
-    return [sample_spec(rng, split, heldout_fraction, split_seed) for _ in range(n)]
+    return [sample_spec(rng, split, heldout_fraction, split_seed, world, options) for _ in range(n)]
+
+
+def sample_world_prompts(world: Config | WorldConfig, n: int, split: str = "train", seed: int = 0) -> list[PromptSpec]:
+    "`sample_prompts` with the split, kind and options of a config's world (what callers of a v2 run should use)."
+    w = world.world if isinstance(world, Config) else world
+    return sample_prompts(n, split, seed, w.heldout_fraction, w.split_seed, w.kind, w.options)
 
 # %% ../nbs/01_world.ipynb #f4c9e4e1
 class WorldDataset(Dataset):
@@ -606,7 +734,7 @@ class WorldDataset(Dataset):
         world = cfg.world if isinstance(cfg, Config) else (cfg or WorldConfig())
         if split not in ("train", "heldout"):
             raise ValueError(f"split={split!r}: use 'train' or 'heldout'")
-        split_compositions(world.heldout_fraction, world.split_seed)          # validate early
+        split_compositions(world.heldout_fraction, world.split_seed, world.kind)   # validate early
         self.world, self.split, self.size, self.seed = world, split, int(size), int(seed)
 
     def __len__(self) -> int:
@@ -617,7 +745,8 @@ class WorldDataset(Dataset):
         if not 0 <= i < self.size:
             raise IndexError(f"index {i} out of range for a WorldDataset of size {self.size}")
         rng = np.random.default_rng([self.seed, i, 0 if self.split == "train" else 1, self.world.split_seed])
-        spec = sample_spec(rng, self.split, self.world.heldout_fraction, self.world.split_seed)
+        w = self.world
+        spec = sample_spec(rng, self.split, w.heldout_fraction, w.split_seed, w.kind, w.options)
         return spec, int(rng.integers(2**31 - 1))
 
     def __getitem__(self, i: int) -> dict:
