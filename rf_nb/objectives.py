@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from .causal import causal_forward, frames_per_block_of, make_causal
 from .config import Config
 from .flow import add_noise, cfg_velocity, shift_sigmas, sigma_from_t, t_from_sigma, velocity_target, x0_from_velocity
-from .teacher import Teacher
+from .teacher import VideoModel
 from .train import inner_module, run_model
 
 # %% auto #0
@@ -33,10 +33,10 @@ def student_block_size(cfg: Config) -> int:
     return cfg.latent_frames if cfg.causal.attention == "bidirectional" else cfg.causal.frames_per_block
 
 
-def make_student(teacher: Teacher, cfg: Config) -> Teacher:
+def make_student(teacher: VideoModel, cfg: Config) -> VideoModel:
     "A deep copy of `teacher` with a block-causal (or one-block, i.e. bidirectional) trainable transformer and a frozen text encoder."
-    if not isinstance(teacher, Teacher):
-        raise TypeError(f"make_student needs an rf_nb.teacher.Teacher, got {type(teacher).__name__}; "
+    if not isinstance(teacher, VideoModel):
+        raise TypeError(f"make_student needs an rf_nb.teacher.VideoModel, got {type(teacher).__name__}; "
                         "load one with rf_nb.teacher.load_teacher(cfg)")
     student = copy.deepcopy(teacher)
     for k in ("forward", "_original_forward"):     # drop an accelerate autocast wrapper bound to the original
@@ -108,7 +108,7 @@ class ODERegression:
         return states, sigmas
 
     def loss(self, batch: dict, model: nn.Module, generator: torch.Generator | None = None) -> tuple[Tensor, dict]:
-        "The ODE loss of `model` (a student `Teacher`) on `batch`, drawing the block indices from `generator`."
+        "The ODE loss of `model` (a student `VideoModel`) on `batch`, drawing the block indices from `generator`."
         states, sigmas = self._check(batch)                                 # [B, K, C, F, H, W], [B, K]
         b, k, _, f = states.shape[:4]
         transformer = inner_module(model).transformer
@@ -179,7 +179,7 @@ def latent_reward(x0: Tensor, codec, reward, prompts: list[str], frames: str = "
     return r.view(b, k).mean(1), idx
 
 
-def student_latents(student: Teacher, prompts: list[str], cfg: Config, codec,
+def student_latents(student: VideoModel, prompts: list[str], cfg: Config, codec,
                     generator: torch.Generator | None = None, grad_step: int | str | None = "random",
                     grad_from_block: int = 0) -> Tensor:
     """The student's few-step rollout for `prompts` from fresh noise: latents x0 `[B, C, f, h, w]`, with a graph at
@@ -187,7 +187,7 @@ def student_latents(student: Teacher, prompts: list[str], cfg: Config, codec,
     return run_model(student, _rollout_latents, prompts, cfg, codec, generator, grad_step, grad_from_block)
 
 
-def _rollout_latents(student: Teacher, prompts: list[str], cfg: Config, codec, generator: torch.Generator | None,
+def _rollout_latents(student: VideoModel, prompts: list[str], cfg: Config, codec, generator: torch.Generator | None,
                      grad_step: int | str | None, grad_from_block: int) -> Tensor:
     "The body of `student_latents`, on the student module itself (run inside its FSDP entry when sharded)."
     from rf_nb.causal import rollout
@@ -234,7 +234,7 @@ def reward_objective_loss(r: Tensor, refl_lambda: float | None = None) -> Tensor
     return -r.mean() if refl_lambda is None else torch.relu(refl_lambda - r).mean()
 
 
-def reward_loss(student: Teacher, reward, prompts: list[str], cfg: Config, codec, frames: str = "last",
+def reward_loss(student: VideoModel, reward, prompts: list[str], cfg: Config, codec, frames: str = "last",
                 generator: torch.Generator | None = None, grad_step: int | str = "random",
                 refl_lambda: float | None = None) -> tuple[Tensor, dict]:
     """Reward-Forcing's loss for `prompts`: few-step causal rollout with a one-step gradient, decode the
@@ -278,7 +278,7 @@ def _held_out_reward(reward, videos: Tensor, prompts: list[str]) -> float:
         return float(reward(x.to(p.device, p.dtype), prompts).mean())
 
 
-def _history_record(model: Teacher, cfg: Config, reward, perception, step: int) -> dict:
+def _history_record(model: VideoModel, cfg: Config, reward, perception, step: int) -> dict:
     "One line of a stage's history: the reward on fixed held-out prompts and the evaluator's numbers."
     from rf_nb.pipeline import evaluate_student
     m, videos, specs = evaluate_student(model, cfg, cfg.reward.eval_prompts, seed=cfg.seed + 101, perception=perception,
@@ -290,7 +290,7 @@ def _history_record(model: Teacher, cfg: Config, reward, perception, step: int) 
 
 
 def fit_with_history(trainer, cfg: Config, reward, out_dir, perception=None, model_key: str = "student",
-                     log=print, every: int | None = None) -> tuple[Teacher, list[dict], dict]:
+                     log=print, every: int | None = None) -> tuple[VideoModel, list[dict], dict]:
     """Run `trainer` to its last step, evaluating its EMA `model_key` every `every` trainer steps (default
     `cfg.reward.eval_every`) into `out_dir/history.jsonl` (atomic; a resume keeps the lines up to the checkpoint).
     The loop of every stage-2 run (reward, DMD, reward + DMD). Returns (EMA model, history, trainer metrics)."""
@@ -333,8 +333,8 @@ def train_prompts(cfg: Config, stage: str) -> list[str]:
                                            cfg.world.heldout_fraction, cfg.world.split_seed)]
 
 
-def reward_finetune(cfg: Config, student: Teacher, reward, out_dir, prompts: list[str] | None = None,
-                    perception=None, progress: bool = True, log=print) -> tuple[Teacher, list[dict], dict]:
+def reward_finetune(cfg: Config, student: VideoModel, reward, out_dir, prompts: list[str] | None = None,
+                    perception=None, progress: bool = True, log=print) -> tuple[VideoModel, list[dict], dict]:
     """Stage 2 on `student` (trained in place); returns (EMA student, evaluation history, trainer metrics).
     Resumes from `out_dir/train` if a checkpoint is there."""
     from pathlib import Path
@@ -349,7 +349,7 @@ def reward_finetune(cfg: Config, student: Teacher, reward, out_dir, prompts: lis
     return fit_with_history(trainer, cfg, reward, out_dir, perception, "student", log)
 
 
-def initial_student(cfg: Config, teacher: Teacher, init: str, allow_teacher_fallback: bool = False) -> tuple[Teacher, str]:
+def initial_student(cfg: Config, teacher: VideoModel, init: str, allow_teacher_fallback: bool = False) -> tuple[VideoModel, str]:
     """The stage-2 starting point: the ODE stage's EMA student of this seed (`init='ode'`, the paper) or the
     teacher's weights made causal (`'teacher'`). Returns (student, a description for the report).
     `allow_teacher_fallback` (smoke tests only): use the teacher when no ODE stage has run."""
@@ -414,7 +414,7 @@ def dmd_timesteps(batch: int, cfg: Config, generator: torch.Generator | None = N
     return t_from_sigma(sigma, cfg.flow.num_train_timesteps)
 
 
-def x0_prediction(model: Teacher, x_t: Tensor, t: Tensor, text: Tensor, uncond: Tensor | None = None,
+def x0_prediction(model: VideoModel, x_t: Tensor, t: Tensor, text: Tensor, uncond: Tensor | None = None,
                   guidance: float = 1.0, num_train_timesteps: int = 1000) -> Tensor:
     "x0 `[B, C, F, H, W]` of a bidirectional model at `x_t`, `t [B]`, with CFG when `guidance != 1` and `uncond` is given."
     v = cfg_velocity(lambda x, tt, c: model(x, tt, c), x_t, t, text, uncond, guidance)   # [B, C, F, H, W]
@@ -427,7 +427,7 @@ def dmd_gradient(x: Tensor, fake_x0: Tensor, real_x0: Tensor) -> Tensor:
     return torch.nan_to_num((fake_x0 - real_x0) / norm)
 
 
-def dmd_generator_loss(x: Tensor, teacher: Teacher, critic: Teacher, text: Tensor, uncond: Tensor, cfg: Config,
+def dmd_generator_loss(x: Tensor, teacher: VideoModel, critic: VideoModel, text: Tensor, uncond: Tensor, cfg: Config,
                        generator: torch.Generator | None = None) -> tuple[Tensor, dict]:
     """The generator's DMD loss on its samples `x [B, C, F, H, W]` (with graph): 0.5 * mse(x, sg(x - g)). The
     real (teacher, CFG `dmd.real_guidance`) and fake (critic, conditional) scores run without a graph."""
@@ -444,7 +444,7 @@ def dmd_generator_loss(x: Tensor, teacher: Teacher, critic: Teacher, text: Tenso
     return loss, {"dmd_loss": float(loss.detach()), "dmd_grad_abs": float(g.abs().mean()), "dmd_t": float(t.mean())}
 
 
-def dmd_critic_loss(critic: Teacher, x: Tensor, text: Tensor, cfg: Config,
+def dmd_critic_loss(critic: VideoModel, x: Tensor, text: Tensor, cfg: Config,
                     generator: torch.Generator | None = None) -> tuple[Tensor, dict]:
     "The fake score's flow-matching loss on generator samples `x [B, C, F, H, W]` (detached): mse(v, noise - x)."
     x = x.detach().float()
@@ -457,7 +457,7 @@ def dmd_critic_loss(critic: Teacher, x: Tensor, text: Tensor, cfg: Config,
     return loss, {"critic_loss": float(loss.detach())}
 
 
-def make_critic(teacher: Teacher) -> Teacher:
+def make_critic(teacher: VideoModel) -> VideoModel:
     "DMD's fake score: a bidirectional copy of `teacher` with a trainable transformer and the frozen text encoder."
     critic = copy.deepcopy(teacher)
     for k in ("forward", "_original_forward"):
@@ -518,7 +518,7 @@ class DistributionMatching:
             losses["student"] = g_loss
         return losses, logs
 
-    def cycle_samples(self, student: Teacher, step: int, batch_size: int) -> tuple[Tensor, list[str]]:
+    def cycle_samples(self, student: VideoModel, step: int, batch_size: int) -> tuple[Tensor, list[str]]:
         """Critic-only step `step`'s samples `[B, C, f, h, w]` and prompts under `dmd.critic_rollouts='per_cycle'`:
         its slice of one no-graph rollout of `(generator_every - 1) x B` pool prompts, made at the cycle's first
         call from a generator seeded by (seed, cycle, process)."""
@@ -542,9 +542,9 @@ class DistributionMatching:
         return x[part], prompts[part]
 
 # %% ../nbs/10_objectives.ipynb #304a414a
-def dmd_distill(cfg: Config, student: Teacher, teacher: Teacher, out_dir, reward=None, critic: Teacher | None = None,
+def dmd_distill(cfg: Config, student: VideoModel, teacher: VideoModel, out_dir, reward=None, critic: VideoModel | None = None,
                 prompts: list[str] | None = None, perception=None, progress: bool = True,
-                log=print) -> tuple[Teacher, list[dict], dict]:
+                log=print) -> tuple[VideoModel, list[dict], dict]:
     """DMD (+ lambda * reward) on `student` (trained in place) against the frozen `teacher`; returns (EMA student,
     history, trainer metrics). The critic starts from the teacher unless given. Resumes from `out_dir/train`.
     With `dmd.compile` (a backend), the student's block step is compiled for the run and the critic's and teacher's

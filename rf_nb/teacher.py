@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,14 +27,15 @@ from .perception import load_perception, perceive
 from .world import dequantize_video, quantize_video, render, sample_prompts
 
 # %% auto #0
-__all__ = ['ASSETS', 'Teacher', 'count_parameters', 'TeacherLoadError', 'build_teacher', 'load_wan_transformer', 'save_teacher',
-           'shipped_teacher_path', 'load_teacher', 'AbsolutePositions', 'attach_absolute_positions', 'frame_offset',
-           'FlowMatchingObjective', 'sample', 'generate', 'ClipBank', 'train_teacher', 'prompt_fidelity',
-           'render_specs', 'evaluate_teacher', 'teacher_stage']
+__all__ = ['Teacher', 'ASSETS', 'VideoModel', 'count_parameters', 'TeacherLoadError', 'build_teacher', 'load_wan_transformer',
+           'save_teacher', 'shipped_teacher_path', 'load_teacher', 'AbsolutePositions', 'attach_absolute_positions',
+           'frame_offset', 'FlowMatchingObjective', 'sample', 'interactive', 'generate', 'ClipBank', 'train_teacher',
+           'prompt_fidelity', 'render_specs', 'evaluate_teacher', 'teacher_stage']
 
 # %% ../nbs/06_teacher.ipynb #10a2fb8c
-class Teacher(nn.Module):
-    "Bidirectional flow-matching teacher: velocity = transformer(x_t, t, text_encoder(prompts))."
+class VideoModel(nn.Module):
+    """A Wan video model with its text encoder: velocity = transformer(x_t, t, text_encoder(prompts)). Role-neutral:
+    the bidirectional teacher, the block-causal student (`rf_nb.causal.make_student`) and the DMD critic are each one."""
 
     def __init__(self, transformer: WanTransformer3DModel, text_encoder: nn.Module):
         super().__init__()
@@ -52,6 +54,9 @@ class Teacher(nn.Module):
         return self.transformer(x_t.to(dtype), t, emb.to(dtype), return_dict=False)[0]
 
 
+Teacher = VideoModel            # the name of its first role, kept: checkpoints and user code written with it still work
+
+
 def count_parameters(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -63,12 +68,12 @@ class TeacherLoadError(FileNotFoundError):
 ASSETS = Path(rf_nb.__file__).resolve().parent / "assets"   # shipped weights (package data), as in rf_nb.perception
 
 
-def build_teacher(cfg: Config) -> Teacher:
+def build_teacher(cfg: Config) -> VideoModel:
     "A teacher of the preset's architecture with random weights (transformer + the configured text encoder)."
     transformer = WanTransformer3DModel(**cfg.model.wan_kwargs())
     if cfg.model.abs_pos:
         attach_absolute_positions(transformer, cfg.token_grid, cfg.model.abs_pos)
-    return Teacher(transformer, build_text_encoder(cfg))
+    return VideoModel(transformer, build_text_encoder(cfg))
 
 
 def _transformer_dir(path: Path) -> Path:
@@ -100,7 +105,7 @@ def load_wan_transformer(path: str | Path, dtype: torch.dtype = torch.float32) -
     return WanTransformer3DModel.from_pretrained(d, torch_dtype=dtype, local_files_only=True)
 
 
-def save_teacher(teacher: Teacher, path: str | Path, cfg: Config, metrics: dict | None = None) -> Path:
+def save_teacher(teacher: VideoModel, path: str | Path, cfg: Config, metrics: dict | None = None) -> Path:
     "One safetensors file (transformer.* and text_encoder.* keys) + a JSON sidecar with the config; atomic."
     path = Path(path)
     state = {k: v.detach().float().contiguous().cpu() for k, v in teacher.state_dict().items()}
@@ -110,7 +115,7 @@ def save_teacher(teacher: Teacher, path: str | Path, cfg: Config, metrics: dict 
     return path
 
 
-def _load_checkpoint(teacher: Teacher, path: Path) -> Teacher:
+def _load_checkpoint(teacher: VideoModel, path: Path) -> VideoModel:
     state = load_file(str(path))
     missing, unexpected = teacher.load_state_dict(state, strict=False)
     if missing or unexpected:
@@ -124,7 +129,7 @@ def shipped_teacher_path(preset: str) -> Path:
     return trained_asset(f"teacher_{preset}.safetensors")
 
 
-def load_teacher(cfg: Config, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> Teacher:
+def load_teacher(cfg: Config, device: str | torch.device | None = None, dtype: torch.dtype | None = None) -> VideoModel:
     "Trained teacher weights for `cfg` (model.pretrained_path, else the shipped asset), in eval mode."
     device = pick_device(cfg.device) if device is None else torch.device(device)
     dtype = pick_dtype(device, cfg.dtype) if dtype is None else dtype
@@ -133,7 +138,7 @@ def load_teacher(cfg: Config, device: str | torch.device | None = None, dtype: t
         transformer = load_wan_transformer(src, dtype)
         if cfg.model.abs_pos:                     # new, zero-initialised: the loaded model is unchanged until trained
             attach_absolute_positions(transformer, cfg.token_grid, cfg.model.abs_pos)
-        teacher = Teacher(transformer, build_text_encoder(cfg))
+        teacher = VideoModel(transformer, build_text_encoder(cfg))
     else:
         path = Path(src) if src else shipped_teacher_path(cfg.preset)
         if not path.exists():
@@ -229,7 +234,7 @@ class FlowMatchingObjective:
 
 # %% ../nbs/06_teacher.ipynb #d6e2c66c
 @torch.no_grad()
-def sample(teacher: Teacher, prompts: list[str], cfg: Config, seed: int = 0, steps: int | None = None,
+def sample(teacher: VideoModel, prompts: list[str], cfg: Config, seed: int = 0, steps: int | None = None,
            guidance: float | None = None, keep=None, progress: bool = False, noise: Tensor | None = None,
            guidance_interval: Sequence[float] | None = None):
     """Teacher ODE solve for `prompts`; returns rf_nb.flow.ODESolution (latents x0, kept states, their sigmas).
@@ -252,9 +257,17 @@ def sample(teacher: Teacher, prompts: list[str], cfg: Config, seed: int = 0, ste
 
 
 @torch.no_grad()
-def generate(teacher: Teacher, prompts: list[str], cfg: Config, seed: int = 0, **kwargs) -> Tensor:
-    "Videos [B, 3, F, H, W] in [-1, 1] from the teacher."
-    latents = sample(teacher, prompts, cfg, seed, **kwargs).x0
+def interactive() -> bool:
+    "True when a person is probably watching: a terminal on stderr, or a Jupyter kernel."
+    return sys.stderr.isatty() or "ipykernel" in sys.modules
+
+
+def generate(teacher: VideoModel, prompts: list[str], cfg: Config, seed: int = 0, progress: bool | None = None,
+             **kwargs) -> Tensor:
+    """Videos [B, 3, F, H, W] in [-1, 1] from the teacher. `progress`: a bar over the solver's steps; by default on
+    when a person is watching (`interactive()`), off in batch runs and tests."""
+    progress = interactive() if progress is None else progress
+    latents = sample(teacher, prompts, cfg, seed, progress=progress, **kwargs).x0
     return build_codec(cfg, latents.device).decode(latents.float()).clamp(-1, 1)
 
 # %% ../nbs/06_teacher.ipynb #612921de
@@ -312,7 +325,7 @@ class ClipBank(torch.utils.data.Dataset):
 
 def train_teacher(cfg: Config, out_dir: str | Path, bank: ClipBank | None = None, n_clips: int = 20000,
                   workers: int = 0, progress: bool = True, time_budget_s: float | None = None,
-                  compile: bool | None = None) -> tuple[Teacher, dict]:
+                  compile: bool | None = None) -> tuple[VideoModel, dict]:
     """Flow-matching training of a fresh teacher on world clips with the one trainer; returns (EMA teacher, metrics).
     `time_budget_s` stops cleanly (checkpoint written, EMA kept) once the budget is spent, before `steps`.
     `compile` (default: on CUDA) compiles the transformer's training forward: 2.3x the clips/s of the `small`
@@ -357,12 +370,13 @@ def render_specs(specs, cfg: Config, seed: int = 0) -> Tensor:
     return torch.stack([render(s, w.height, w.width, w.num_frames, w.fps, seed=seed + i)[0] for i, s in enumerate(specs)])
 
 
-def evaluate_teacher(teacher: Teacher, cfg: Config, n: int = 64, seed: int = 1, split: str = "heldout",
+def evaluate_teacher(teacher: VideoModel, cfg: Config, n: int = 64, seed: int = 1, split: str = "heldout",
                      batch: int = 64, perception=None, **sample_kwargs) -> tuple[dict, Tensor, list]:
     "Prompt fidelity of teacher samples and of ground-truth renders on `n` prompts of `split`."
     perception = perception or load_perception(cfg.preset)
     specs = sample_prompts(n, split, seed, cfg.world.heldout_fraction, cfg.world.split_seed)
-    videos = torch.cat([generate(teacher, [s.text for s in specs[i:i + batch]], cfg, seed=seed + i, **sample_kwargs).cpu()
+    videos = torch.cat([generate(teacher, [s.text for s in specs[i:i + batch]], cfg, seed=seed + i,
+                                 **({"progress": False} | sample_kwargs)).cpu()
                         for i in range(0, n, batch)])
     gen = prompt_fidelity(perception, videos.float(), specs)
     truth = prompt_fidelity(perception, render_specs(specs, cfg, seed), specs)
