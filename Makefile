@@ -10,7 +10,7 @@ export HF_DATASETS_OFFLINE ?= 1
 export MPLBACKEND ?= Agg
 export PYTHONHASHSEED ?= 0
 
-.PHONY: setup reproduce test check export clean-nbs lint-nbs gpu-test device-wheels
+.PHONY: setup reproduce test check export clean-nbs lint-nbs gpu-test device-wheels docs readme
 
 # Stamp so a second `make` does not reinstall; it is redone whenever the pins or settings change.
 $(BIN)/.installed: constraints.txt settings.ini setup.py
@@ -24,6 +24,14 @@ setup: $(BIN)/.installed
 
 reproduce: setup
 	$(BIN)/rf-nb reproduce --preset $(PRESET)
+
+# The docs site (_docs/: the front page, every notebook, the API; rf_nb.reproduce.build_docs) and README.md
+# (rendered from nbs/index.ipynb, the tables pasted from figures/).
+docs: setup
+	$(BIN)/rf-nb docs --out _docs
+
+readme: setup
+	$(BIN)/rf-nb readme
 
 # Notebooks are the source: exporting must not change rf_nb/, cleaning must not change nbs/.
 check: setup
