@@ -526,6 +526,10 @@ class Trainer:
                 shutil.rmtree(checkpoints_dir(self.out_dir), ignore_errors=True)
                 (self.out_dir / "log.jsonl").unlink(missing_ok=True)
             _reseed(mix_seed(self.seed, self.rank, _RNG))     # each rank its own noise / dropout stream
+        if self.is_main and self.out_dir.is_dir():            # temp files of atomic writes a kill interrupted
+            for junk in self.out_dir.glob(".*.tmp*"):
+                if junk.is_file():
+                    junk.unlink(missing_ok=True)
         acc.wait_for_everyone()
 
     # ------------------------------------------------------------ setup helpers
