@@ -25,15 +25,15 @@ from .world import (EXTENT, OBJECT_SIZE, PAIR_SCALE, UNIT, PromptSpec, _ONE_THRE
 
 # %% auto #0
 __all__ = ['VBENCH_RANGE', 'VBENCH_WEIGHT', 'VBENCH_QUALITY', 'VBENCH_SEMANTIC', 'QUALITY_WEIGHT', 'SEMANTIC_WEIGHT',
-           'SYNTH_QUALITY', 'SYNTH_SEMANTIC', 'SYNTH_WEIGHT', 'NOISE_SCALE', 'SYNTHBENCH_RANGE', 'VBENCH_PROMPT_FILES',
-           'VBENCH_PROMPTS_DIR', 'VBENCH_MODES', 'VBENCH_CUSTOM_UNSUPPORTED', 'MAIN_COLUMNS', 'aggregate_scores',
-           'vbench_scores', 'frame_consistency', 'temporal_flickering', 'motion_smoothness', 'noise_sigma',
-           'imaging_quality', 'texture_fidelity', 'perceive_with_features', 'subject_consistency', 'concordance',
-           'translation', 'background_consistency', 'standard_error', 'semantic_dimensions', 'synthbench',
-           'synthbench_scores', 'calibrate_synthbench', 'aggregate_seeds', 'vbench_prompts', 'export_vbench_videos',
-           'parse_vbench_results', 'vbench_command', 'vbench_static_filter_command', 'run_vbench', 'collect_runs',
-           'method_records', 'summarize_records', 'main_table_markdown', 'main_table_csv', 'paper_claims',
-           'claims_markdown']
+           'SYNTH_QUALITY', 'SYNTH_SEMANTIC', 'SYNTH_WEIGHT', 'NOISE_SCALE', 'VIDEO_RANGE_LIMIT', 'SYNTHBENCH_RANGE',
+           'VBENCH_PROMPT_FILES', 'VBENCH_PROMPTS_DIR', 'VBENCH_MODES', 'VBENCH_CUSTOM_UNSUPPORTED', 'MAIN_COLUMNS',
+           'aggregate_scores', 'vbench_scores', 'frame_consistency', 'temporal_flickering', 'motion_smoothness',
+           'noise_sigma', 'imaging_quality', 'texture_fidelity', 'perceive_with_features', 'subject_consistency',
+           'concordance', 'translation', 'background_consistency', 'check_videos', 'standard_error',
+           'semantic_dimensions', 'synthbench', 'synthbench_scores', 'calibrate_synthbench', 'aggregate_seeds',
+           'vbench_prompts', 'export_vbench_videos', 'parse_vbench_results', 'vbench_command',
+           'vbench_static_filter_command', 'run_vbench', 'collect_runs', 'method_records', 'summarize_records',
+           'main_table_markdown', 'main_table_csv', 'paper_claims', 'claims_markdown']
 
 # %% ../nbs/11_eval.ipynb #4d30fb5e
 # VBench's normalisation table, weights and groups (Vchitect/VBench scripts/constant.py, used by
@@ -275,6 +275,37 @@ def background_consistency(videos: Tensor, centroids_px: Tensor, present: Tensor
         out[b] = float(np.mean(vals))
     return out
 
+# %% ../nbs/11_eval.ipynb #ef794098
+VIDEO_RANGE_LIMIT = 1.5   # |pixel| beyond this is not a [-1, 1] video (0-255 floats); a small decoder overshoot is fine
+
+
+def check_videos(videos, name: str = "videos", frames_min: int = 1) -> Tensor:
+    "Return `videos` if they are float pixels in [-1, 1] shaped [B, 3, F, H, W]; else raise one line naming the fix."
+    if not isinstance(videos, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor [B, 3, F, H, W] of floats in [-1, 1], got {type(videos).__name__}")
+    if not videos.is_floating_point():
+        raise ValueError(f"{name} have dtype {videos.dtype}: pixels must be float in [-1, 1]; "
+                         f"convert 0-255 pixels with {name}.float() / 127.5 - 1")
+    if videos.ndim != 5 or videos.shape[1] != 3:
+        hint = (f"add the batch dimension with {name}[None]" if videos.ndim == 4 and videos.shape[0] == 3 else
+                f"move channels second with {name}.permute(0, 2, 1, 3, 4)" if videos.ndim == 5 and videos.shape[2] == 3
+                else "give 5-D [B, C=3, F, H, W]")
+        raise ValueError(f"{name} have shape {tuple(videos.shape)}, not [B, 3, F, H, W]; {hint}")
+    if videos.shape[0] == 0 or videos.shape[2] < frames_min or videos.shape[3] == 0 or videos.shape[4] == 0:
+        raise ValueError(f"{name} have shape {tuple(videos.shape)}: need at least one video of >= {frames_min} frames "
+                         "and a non-empty image")
+    v = videos.detach()
+    finite = torch.isfinite(v)
+    if not bool(finite.all()):
+        bad = (~finite).flatten(1).any(1).nonzero().flatten().tolist()
+        raise ValueError(f"{name} hold {int((~finite).sum())} NaN/inf values (videos {bad[:5]}): pixels must be "
+                         "finite; check the generator (non-finite weights or latents)")
+    lo, hi = float(v.min()), float(v.max())
+    if hi > VIDEO_RANGE_LIMIT or lo < -VIDEO_RANGE_LIMIT:
+        raise ValueError(f"{name} range over [{lo:.4g}, {hi:.4g}]: pixels must be float in [-1, 1]"
+                         + (f"; convert 0-255 pixels with {name} / 127.5 - 1" if hi > 2 and lo >= 0 else ""))
+    return videos
+
 # %% ../nbs/11_eval.ipynb #48d75997
 # (min, max) per dimension, measured once (82 s on one CPU thread) with
 # `calibrate_synthbench(load_perception("tiny"), load_preset("tiny"), n=256, seed=100)`: 256 held-out prompts of the
@@ -329,9 +360,7 @@ def synthbench(videos: Tensor, specs: Sequence[PromptSpec], perception: Percepti
     `render_specs(specs, cfg, seed)` if None and `cfg` is given, else at the videos' size). `flow`: the videos'
     `flow_score` `[B]` if the caller already has it (it is the costly part); `perceived`: the videos'
     `perceive_with_features(perception, videos, specs)` likewise."""
-    videos = videos.detach().float().cpu()
-    if videos.ndim != 5 or videos.shape[1] != 3 or videos.shape[2] < 3:
-        raise ValueError(f"videos must be [B, 3, F>=3, H, W] in [-1, 1], got {tuple(videos.shape)}")
+    videos = check_videos(videos, frames_min=3).detach().float().cpu()   # float [-1, 1], finite, [B, 3, F>=3, H, W]
     B, _, Fr, H, W = videos.shape
     specs = list(specs)
     if len(specs) != B:
@@ -444,6 +473,10 @@ def export_vbench_videos(videos: Tensor | Sequence[Tensor], prompts: Sequence[st
     or None: 0, 1, ... in order of appearance of each prompt). H.264, uint8 frames, atomic writes."""
     import imageio.v2 as imageio
     vids = list(videos)
+    for k, v in enumerate(vids):                                                 # float in [-1, 1], finite
+        if not isinstance(v, Tensor) or v.dim() != 4 or v.shape[0] != 3:
+            raise ValueError(f"each video must be [3, F, H, W] in [-1, 1], got {tuple(getattr(v, 'shape', ()))}")
+        check_videos(v[None], name=f"video {k}")
     if len(vids) != len(prompts):
         raise ValueError(f"export_vbench_videos: {len(vids)} videos but {len(prompts)} prompts; give one prompt per video")
     if per_prompt_index is None:
@@ -468,8 +501,6 @@ def export_vbench_videos(videos: Tensor | Sequence[Tensor], prompts: Sequence[st
     out_dir = Path(out_dir)
     paths = []
     for v, name in zip(vids, names):
-        if v.dim() != 4 or v.shape[0] != 3:
-            raise ValueError(f"each video must be [3, F, H, W] in [-1, 1], got {tuple(v.shape)}")
         frames = to_uint8(v)                                                     # [F, H, W, 3] uint8
         target = out_dir / name
         with atomic_path(target) as tmp:
