@@ -5,6 +5,9 @@
 # %% ../nbs/12_pipeline.ipynb #1bce349e
 from __future__ import annotations
 
+import warnings
+from typing import Sequence
+
 import torch
 from torch import Tensor
 
@@ -14,8 +17,8 @@ from .config import Config
 from .flow import few_step_timesteps
 
 # %% auto #0
-__all__ = ['student_timesteps', 'generate_student', 'video_measures', 'ground_truth', 'evaluate_videos', 'evaluate_student',
-           'VideoPipeline']
+__all__ = ['MAX_PROMPT_CHARS', 'student_timesteps', 'check_prompts', 'generate_student', 'video_measures', 'ground_truth',
+           'evaluate_videos', 'evaluate_student', 'VideoPipeline']
 
 # %% ../nbs/12_pipeline.ipynb #b5564bf9
 def student_timesteps(cfg: Config) -> Tensor:
@@ -23,10 +26,40 @@ def student_timesteps(cfg: Config) -> Tensor:
     return few_step_timesteps(cfg.flow.student_timesteps, cfg.flow.shift, cfg.flow.num_train_timesteps)
 
 
+MAX_PROMPT_CHARS = 2000   # the limit of rf_nb.trajectories.read_prompt_file: longer prompts are refused
+
+
+def check_prompts(prompts: str | Sequence[str], cfg: Config | None = None, max_chars: int = MAX_PROMPT_CHARS) -> list[str]:
+    """`prompts` as a list of non-empty strings of at most `max_chars` characters; else one line naming the fix. With
+    `cfg`, a prompt with more words than the text encoder's `cfg.text.max_length` tokens is warned about once per
+    call: the encoder truncates it, so its end has no effect."""
+    if isinstance(prompts, str):
+        prompts = [prompts]
+    if not isinstance(prompts, Sequence) or not all(isinstance(p, str) for p in prompts):
+        raise TypeError(f"prompts must be a string or a list of strings, got {type(prompts).__name__}")
+    prompts = list(prompts)
+    if not prompts:
+        raise ValueError("no prompts: pass a prompt string or a non-empty list of them")
+    for i, p in enumerate(prompts):
+        if not p.strip():
+            raise ValueError(f"prompt {i} is empty: describe the video (the empty prompt is only the unconditional "
+                             "branch of guidance)")
+        if len(p) > max_chars:
+            raise ValueError(f"prompt {i} has {len(p)} characters (> {max_chars}): shorten it; the text encoder reads "
+                             f"only its first {cfg.text.max_length if cfg else 'max_length'} tokens anyway")
+    if cfg is not None:
+        long = [i for i, p in enumerate(prompts) if len(p.split()) >= cfg.text.max_length]
+        if long:
+            warnings.warn(f"prompts {long[:5]} have >= {cfg.text.max_length} words: the text encoder keeps only its "
+                          f"first text.max_length={cfg.text.max_length} tokens, the rest is ignored; shorten them")
+    return prompts
+
+
 @torch.no_grad()
 def generate_student(student, prompts: list[str], cfg: Config, seed: int = 0, codec=None) -> Tensor:
     """Videos [B, 3, F, H, W] in [-1, 1] from a causal student (a `Teacher` made causal by `make_student`), decoded
     by `codec` (default: a new one from `cfg`)."""
+    prompts = check_prompts(prompts, cfg)
     p = next(student.transformer.parameters())
     codec = build_codec(cfg, p.device) if codec is None else codec         # decode where the latents are
     shape = (len(prompts), cfg.model.in_channels, cfg.latent_frames,
@@ -43,9 +76,10 @@ def video_measures(videos: Tensor, specs, perception, flow: Tensor | None = None
                    perceived: dict | None = None) -> dict:
     """Fidelity, motion and texture numbers of `videos [B, 3, F, H, W]` for prompts `specs` (`flow`: their
     `flow_score`, `perceived`: their `perceive(perception, videos, specs)`, when the caller already has them)."""
+    from rf_nb.eval import check_videos
     from rf_nb.perception import DYNAMIC_THRESHOLD, flow_score, sharpness
     from rf_nb.teacher import prompt_fidelity
-    videos = videos.float().cpu()
+    videos = _checked(videos, specs, check_videos)
     sharp = sharpness(videos)                                                   # [B, F]
     moving = torch.tensor([s.moves for s in specs])                            # [B]
     flow = flow_score(videos) if flow is None else flow                         # [B]
@@ -56,6 +90,14 @@ def video_measures(videos: Tensor, specs, perception, flow: Tensor | None = None
                 "flow_score": float(flow.mean()), "sharpness": float(sharp.mean()),
                 "sharpness_last": float(sharp[:, -1].mean()), "sharpness_per_frame": sharp.mean(0).tolist()})
     return out
+
+
+def _checked(videos, specs, check_videos) -> Tensor:
+    "float CPU `videos` after `rf_nb.eval.check_videos`, one spec per video."
+    videos = check_videos(videos).float().cpu()
+    if len(specs) != videos.shape[0]:
+        raise ValueError(f"{videos.shape[0]} videos but {len(specs)} prompt specs: give one spec per video")
+    return videos
 
 
 def _finite_or_none(x):
@@ -86,10 +128,10 @@ def evaluate_videos(videos: Tensor, specs, cfg: Config, perception=None, seed: i
     """{'generated': measures of `videos`, 'ground_truth': the same on renders of `specs`, 'synthbench': SynthBench
     of `videos` (per-dimension means and standard errors over videos, Quality / Semantic / Total)}. `full=False`:
     'generated' alone (the training-curve checks of stage 2, which read nothing else)."""
-    from rf_nb.eval import perceive_with_features, synthbench
+    from rf_nb.eval import check_videos, perceive_with_features, synthbench
     from rf_nb.perception import flow_score, load_perception
+    videos = _checked(videos, specs, check_videos)                              # float [-1, 1], finite, 5-D
     perception = perception or load_perception(cfg.preset)
-    videos = videos.float().cpu()
     flow = flow_score(videos)                                                    # [B]: once for every use
     perceived = perceive_with_features(perception, videos, specs)               # (labels, features): likewise
     generated = video_measures(videos, specs, perception, flow, perceived[0])
@@ -121,7 +163,13 @@ class VideoPipeline:
 
     WEIGHTS = "student.safetensors"
 
+    _warned_endless = False   # stream(num_blocks=None) says once per process that it never ends
+
     def __init__(self, student, cfg: Config):
+        if not (hasattr(student, "transformer") and hasattr(student, "encode")) or not isinstance(cfg, Config):
+            raise TypeError(f"VideoPipeline(student, cfg) needs a causal student (rf_nb.objectives.make_student) and "
+                            f"its Config, got {type(student).__name__} and {type(cfg).__name__}; or load one with "
+                            "VideoPipeline.from_pretrained(dir)")
         self.student, self.cfg = student.eval(), cfg
         self.codec = build_codec(cfg, next(student.transformer.parameters()).device)   # decode where latents are
 
@@ -189,8 +237,11 @@ class VideoPipeline:
 
     @torch.no_grad()
     def __call__(self, prompts: str | list[str], seed: int = 0, num_blocks: int | None = None) -> Tensor:
-        "Videos [B, 3, F, H, W] in [-1, 1]; `num_blocks` > the trained length: a long video (sink + rolling window)."
-        prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+        """Videos [B, 3, F, H, W] in [-1, 1]; `num_blocks` > the trained length: a long video (sink + rolling window).
+        Prompts are checked (`check_prompts`: non-empty, <= MAX_PROMPT_CHARS, a warning past the encoder's length)."""
+        prompts = check_prompts(prompts, self.cfg)
+        if num_blocks is not None and (not isinstance(num_blocks, int) or num_blocks < 1):
+            raise ValueError(f"num_blocks={num_blocks!r}: give a positive number of blocks, or None for the trained length")
         if num_blocks is None or num_blocks == self.cfg.num_blocks:
             return generate_student(self.student, prompts, self.cfg, seed, codec=self.codec)
         from rf_nb.codecs import StreamDecoder
@@ -203,10 +254,17 @@ class VideoPipeline:
                decode: bool = True) -> Iterator[Tensor]:
         """Yield each block as soon as it is generated: its pixel frames `[B, 3, F', H, W]` on the CPU (the Wan VAE:
         9 for the first block of 3 latents, 12 after), or latents `[B, C, fpb, h, w]` with `decode=False`.
-        Bounded memory: sink + rolling window."""
+        Bounded memory: sink + rolling window. `num_blocks=None` is **endless**: it yields blocks until the caller
+        stops iterating (a warning says so once per process)."""
         from rf_nb.causal import stream
         from rf_nb.codecs import StreamDecoder
-        prompts = [prompts] if isinstance(prompts, str) else list(prompts)
+        prompts = check_prompts(prompts, self.cfg)
+        if num_blocks is None and not VideoPipeline._warned_endless:
+            VideoPipeline._warned_endless = True
+            warnings.warn("VideoPipeline.stream(num_blocks=None) never ends: it yields blocks until you stop iterating; "
+                          "pass num_blocks to bound it")
+        elif num_blocks is not None and (not isinstance(num_blocks, int) or num_blocks < 1):
+            raise ValueError(f"num_blocks={num_blocks!r}: give a positive number of blocks, or None to stream forever")
         with torch.no_grad():
             text, noise_fn = self._text_and_noise_fn(prompts, seed)
         ca = self.cfg.causal
@@ -218,5 +276,7 @@ class VideoPipeline:
 
     def export(self, video: Tensor, path: str | Path, fps: float | None = None) -> list[Path]:
         "Write `video` [3, F, H, W] or a batch (tiled) as mp4/GIF: '.mp4', '.gif', or no suffix for both."
+        from rf_nb.eval import check_videos
         from rf_nb.world import save_video
+        check_videos(video[None] if isinstance(video, Tensor) and video.ndim == 4 else video, name="video")
         return save_video(video, path, fps or self.cfg.world.fps)
