@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from .config import Config, atomic_path
+from .config import Config, atomic_path, read_json
 from .perception import DYNAMIC_THRESHOLD, PerceptionModel, flow_score, perceive, sharpness
 from .world import (EXTENT, OBJECT_SIZE, PAIR_SCALE, UNIT, PromptSpec, _ONE_THREAD_PIXELS, _threads, quantize_video,
                          render, to_uint8)
@@ -656,7 +656,7 @@ def collect_runs(runs_dir: str | Path, preset: str, stages: Sequence) -> dict[st
     for st in stages:
         root = Path(runs_dir) / preset / st.experiment
         for p in sorted(root.glob(f"*/{st.name}/metrics.json")) if root.is_dir() else []:
-            found.setdefault(st.name, []).append(json.loads(p.read_text()))
+            found.setdefault(st.name, []).append(read_json(p, fix=f"rerun the stage {st.name} (rf-nb reproduce --force)"))
     return found
 
 

@@ -967,7 +967,7 @@ def load_final(out_dir: str | Path, model: nn.Module, name: str | None = None, e
     cfgp = out_dir / "config.json"
     if not cfgp.is_file():
         raise FileNotFoundError(f"{cfgp} is missing: {out_dir} holds no finished training run; run the stage first")
-    info = json.loads(cfgp.read_text(encoding="utf-8"))
+    info = read_json(cfgp, fix=f"rerun the training in {out_dir}: it resumes from its last checkpoint")
     name = name or info["primary"]
     if name not in info["files"]:
         raise KeyError(f"{out_dir} trained {sorted(info['files'])}, not {name!r}")
