@@ -386,7 +386,7 @@ def _rebuild_manifest(root: Path, rank: int, header: dict, prompts: Sequence[str
             ok = False
         if not ok:
             warnings.warn(f"{p}: unreadable or from another config while rebuilding the manifest; deleted, resampled")
-            p.unlink()
+            p.unlink(missing_ok=True)
             continue
         shards[p.name] = {"sha256": _sha256(p), "bytes": p.stat().st_size, "indices": idx,
                           "prompts": [prompts[i] for i in idx], "seeds": [seeds[i] for i in idx]}
@@ -436,16 +436,16 @@ def sample_trajectories(teacher: Teacher, prompts: Sequence[str], cfg: Config, r
     header = {"config_hash": h, "teacher_id": teacher_id, "dtype": sdtype, "keep_indices": list(cfg.flow.keep_indices),
               "teacher_steps": cfg.flow.teacher_steps, "num_prompts": len(prompts), "world_size": world_size}
     store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
-    for r in store.damaged_manifests:  # torn manifests of this rank (or of ranks this run no longer has)
-        if r == rank or r >= world_size:
-            _rebuild_manifest(root, r, header, prompts, seeds)
-    manifest = (TrajectoryStore(root, expected_hash=h, skip_missing=True).manifests.get(rank)
-                or {**header, "shards": {}})
+    torn = [r for r in store.damaged_manifests if r == rank or (r >= world_size and rank == 0)]
+    for r in torn:                     # this rank's torn manifest (rank 0: those of ranks this run no longer has)
+        _rebuild_manifest(root, r, header, prompts, seeds)
+    if torn:
+        store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
+    manifest = store.manifests.get(rank) or {**header, "shards": {}}
     manifest.update({k: header[k] for k in ("num_prompts", "world_size")})
-    store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
-    if _repair_own_shards(store, manifest, rank):
+    if _repair_own_shards(store, manifest, rank):   # bad shards dropped: the manifest says so before any sampling
         write_json(store.manifest_path(rank), manifest)
-    store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
+        store = TrajectoryStore(root, expected_hash=h, skip_missing=True)
     for e in store.entries:  # a resumed run must be the same prompt list
         i = e["index"]
         if i >= len(prompts) or prompts[i] != e["prompt"] or seeds[i] != e["seed"]:
