@@ -20,14 +20,14 @@ from torch import Tensor, nn
 import rf_nb
 
 from .config import Config, atomic_path, load_preset, pick_device, seed_everything, to_plain, trained_asset, write_json
-from .world import (COLORS, DIRECTIONS, SCENES, SHAPES, TEXTURES, UNIT, PromptSpec, WorldDataset, collate_world,
-                         slot_order)
+from .world import (COLORS, DIRECTIONS, SCENES, SHAPES, TEXTURES, UNIT, WORLDS, PromptSpec, WorldDataset,
+                         collate_world, slot_order)
 
 # %% auto #0
-__all__ = ['STILL_UNITS', 'AXIS_SHARE', 'HEADS', 'PRESENCE', 'ASSETS', 'DYNAMIC_THRESHOLD', 'smooth_track', 'track_excursion',
-           'direction_from_track', 'PerceptionModel', 'clip_targets', 'perception_loss', 'perceive',
-           'perception_config', 'evaluate_perception', 'train_perception', 'asset_path', 'save_perception',
-           'load_perception', 'main', 'flow_score', 'dynamic_degree', 'sharpness']
+__all__ = ['STILL_UNITS', 'AXIS_SHARE', 'HEADS', 'PRESENCE', 'AUGMENTATIONS', 'ASSETS', 'DYNAMIC_THRESHOLD', 'smooth_track',
+           'track_excursion', 'direction_from_track', 'PerceptionModel', 'clip_targets', 'perception_loss', 'perceive',
+           'augment_clips', 'perception_config', 'evaluate_perception', 'train_perception', 'asset_path',
+           'save_perception', 'load_perception', 'main', 'flow_score', 'dynamic_degree', 'sharpness']
 
 # %% ../nbs/02_perception.ipynb #a3124395
 STILL_UNITS = 1.2          # excursions below this many units (min(H, W)/32 px) count as still
@@ -84,10 +84,11 @@ class _Res(nn.Module):
 class PerceptionModel(nn.Module):
     "Per-frame CenterNet-style labeller: center heatmap, offsets, dense attribute logits, scene logits (any H, W, F)."
 
-    def __init__(self, widths: Sequence[int] = (16, 32, 64), n_scenes: int = len(SCENES)):
+    def __init__(self, widths: Sequence[int] = (16, 32, 64), n_scenes: int | None = None, world: str = "rich"):
         super().__init__()
         c1, c2, c3 = widths
-        self.widths = tuple(widths)
+        self.widths, self.world = tuple(widths), world                          # world: whose scenes it names
+        n_scenes = len(WORLDS[world].scenes) if n_scenes is None else n_scenes
         self.stem = _conv(3, c1)
         self.down1 = nn.Sequential(_conv(c1, c2, 2), _Res(c2))                  # stride 2
         self.down2 = nn.Sequential(_conv(c2, c3, 2), _Res(c3), _Res(c3))        # stride 4
@@ -136,7 +137,7 @@ def clip_targets(truths: Sequence[dict], frames: Tensor) -> dict[str, Tensor]:
             present[b, slot] = True
             labels[b, slot] = torch.tensor([SHAPES.index(ob["shape"]), list(COLORS).index(ob["color"]),
                                             TEXTURES.index(ob["texture"])])
-        scene[b] = SCENES.index(t["scene"])
+        scene[b] = WORLDS[t.get("world", "rich")].scenes.index(t["scene"])     # index among its world's scenes
     return dict(centers=centers, present=present, labels=labels, scene=scene)
 
 
@@ -230,7 +231,8 @@ def perceive(model: PerceptionModel, videos: Tensor, specs: Sequence[PromptSpec]
         out[f"{name}_probs"] = res[f"{name}_probs"]
         idx = res[f"{name}_probs"].argmax(-1)
         out[name] = [[values[idx[b, s]] if res["present"][b, s] else "none" for s in range(2)] for b in range(B)]
-    out["scene"] = [SCENES[i] for i in res["scene_probs"].argmax(-1).tolist()]
+    scenes = WORLDS[getattr(model, "world", "rich")].scenes
+    out["scene"] = [scenes[i] for i in res["scene_probs"].argmax(-1).tolist()]
     dirs = direction_from_track(res["centroids_px"].cpu(), H, W)                 # [B][2]
     out["direction"] = [[d if res["present"][b, s] else "none" for s, d in enumerate(row)] for b, row in enumerate(dirs)]
     if specs is not None:
@@ -286,6 +288,49 @@ def _decode(out: dict[str, Tensor], H: int, W: int) -> dict[str, Tensor]:
     res["scene_probs"] = out["scene"].float().softmax(-1)
     return res
 
+# %% ../nbs/02_perception.ipynb #3cc7185c
+AUGMENTATIONS = ("noise", "blur", "codec")
+
+
+def _gaussian_blur(video: Tensor, sigma: Tensor) -> Tensor:
+    "Blur every frame of clips [B, 3, F, H, W] with a separable Gaussian of per-clip `sigma` [B] (px, 5 taps)."
+    B, C, Fr, H, W = video.shape
+    x = torch.arange(-2, 3, dtype=video.dtype)
+    k = torch.exp(-x[None] ** 2 / (2 * sigma[:, None] ** 2))
+    k = k / k.sum(1, keepdim=True)                                               # [B, 5]
+    v = video.permute(0, 2, 1, 3, 4).reshape(1, B * Fr * C, H, W)
+    kk = k.repeat_interleave(Fr * C, 0)                                          # [B*F*C, 5]
+    v = F.conv2d(F.pad(v, (2, 2, 0, 0), mode="replicate"), kk.view(-1, 1, 1, 5), groups=B * Fr * C)
+    v = F.conv2d(F.pad(v, (0, 0, 2, 2), mode="replicate"), kk.view(-1, 1, 5, 1), groups=B * Fr * C)
+    return v.view(B, Fr, C, H, W).permute(0, 2, 1, 3, 4)
+
+
+@torch.no_grad()
+def augment_clips(video: Tensor, augment: Sequence[str], gen: torch.Generator, codec=None) -> Tensor:
+    "Clips [B, 3, F, H, W] in [-1, 1] with each augmentation of `augment` applied to a random half of them."
+    bad = set(augment) - set(AUGMENTATIONS)
+    if bad:
+        raise ValueError(f"augment={sorted(bad)}: unknown; use any of {list(AUGMENTATIONS)}")
+    B = video.shape[0]
+    out = video.clone()
+    for name in AUGMENTATIONS:                                     # a fixed order, whatever the order given
+        if name not in augment:
+            continue
+        pick = torch.rand(B, generator=gen) < 0.5
+        if not pick.any():
+            continue
+        x = out[pick]
+        if name == "codec":
+            if codec is None:
+                raise ValueError("augment='codec' needs the codec: pass codec= (rf_nb.codecs.load_codec)")
+            x = codec.decode(codec.encode(x.to(codec.shift.device))).to(x.device)
+        elif name == "blur":
+            x = _gaussian_blur(x, 0.3 + 0.7 * torch.rand(len(x), generator=gen))
+        else:
+            x = x + torch.randn(x.shape, generator=gen) * 0.1 * torch.rand(len(x), 1, 1, 1, 1, generator=gen)
+        out[pick] = x.clamp(-1, 1)
+    return out
+
 # %% ../nbs/02_perception.ipynb #228a6676
 def perception_config(cfg: Config) -> dict:
     "What a shipped perception model records about its world."
@@ -293,15 +338,17 @@ def perception_config(cfg: Config) -> dict:
 
 
 def evaluate_perception(model: PerceptionModel, cfg: Config, n: int = 256, seed: int = 1,
-                        batch_size: int = 32) -> dict:
-    "Accuracy per head, presence, scene, derived direction and centroid error (px) on `n` held-out clips."
+                        batch_size: int = 32, transform=None) -> dict:
+    """Accuracy per head, presence, scene, derived direction and centroid error (px) on `n` held-out clips
+    (passed through `transform`, videos [B, 3, F, H, W] -> the same, if given: e.g. a codec's reconstruction)."""
     ds = WorldDataset(cfg, "heldout", size=n, seed=seed)
     correct = {k: 0 for k in ("shape", "color", "texture", "direction")}
     objects = presence = scene = 0
     err_sum, err_n = 0.0, 0
     for i in range(0, n, batch_size):
         batch = collate_world([ds[j] for j in range(i, min(n, i + batch_size))])
-        res = perceive(model, batch["video"], batch_size=batch_size)
+        video = batch["video"] if transform is None else transform(batch["video"])
+        res = perceive(model, video, batch_size=batch_size)
         for b, t in enumerate(batch["truth"]):
             scene += res["scene"][b] == t["scene"]
             presence += bool(res["present"][b, 1]) == (len(t["objects"]) == 2)
@@ -320,16 +367,21 @@ def evaluate_perception(model: PerceptionModel, cfg: Config, n: int = 256, seed:
 
 def train_perception(cfg: Config, steps: int | None = None, batch_size: int | None = None, seed: int = 0,
                      out_path: str | Path | None = None, progress: bool = True, frames_per_clip: int = 3,
-                     lr: float = 3e-3, eval_clips: int = 256, log_every: int = 50, workers: int = 0) -> dict:
+                     lr: float = 3e-3, eval_clips: int = 256, log_every: int = 50, workers: int = 0,
+                     augment: Sequence[str] = (), codec=None) -> dict:
     """Train a PerceptionModel on the TRAIN split of `cfg`'s world (rendered on the fly, by `workers` processes:
     the same batches whatever their number); evaluate on held-out clips; save to `out_path` (safetensors + json)
-    if given. Returns the metrics (with the model as 'model')."""
+    if given. `augment` (any of 'noise', 'blur', 'codec') shows it what generated clips look like (`augment_clips`;
+    'codec' uses `codec`, default the learned codec of `cfg.preset`). Returns the metrics (with the model as 'model')."""
     from tqdm.auto import tqdm
     steps = int(steps or cfg.eval.perception_steps)
     batch_size = int(batch_size or cfg.eval.perception_batch)
     gen = seed_everything(seed)
     device = pick_device(cfg.device)
-    model = PerceptionModel(perception_config(cfg)["widths"]).to(device)
+    model = PerceptionModel(perception_config(cfg)["widths"], world=cfg.world.kind).to(device)
+    if "codec" in augment and codec is None:
+        from rf_nb.codecs import codec_asset_path, load_codec
+        codec = load_codec(codec_asset_path(cfg.preset))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
     warm = max(1, steps // 20)
     sched = torch.optim.lr_scheduler.LambdaLR(
@@ -346,6 +398,8 @@ def train_perception(cfg: Config, steps: int | None = None, batch_size: int | No
         frames = torch.stack([torch.randperm(Fr, generator=gen)[:k] for _ in range(batch_size)])   # [B, k]
         video = batch["video"].gather(2, frames.view(batch_size, 1, k, 1, 1).expand(-1, 3, -1, H, W))
         tg = clip_targets(batch["truth"], frames)
+        if augment:
+            video = augment_clips(video, augment, gen, codec)
         out = model(video.to(device))
         loss, logs = perception_loss(out, {kk: v.to(device) for kk, v in tg.items()}, H, W)
         opt.zero_grad(set_to_none=True)
@@ -360,7 +414,7 @@ def train_perception(cfg: Config, steps: int | None = None, batch_size: int | No
     model.eval()
     metrics = evaluate_perception(model, cfg, n=eval_clips, seed=seed + 1)
     metrics.update(train_steps=steps, batch_size=batch_size, frames_per_clip=k, train_seconds=round(time.time() - t0, 1),
-                   history=history)
+                   history=history, augment=list(augment))
     if out_path is not None:
         save_perception(model, cfg, metrics, out_path)
     return {**metrics, "model": model}
@@ -369,8 +423,9 @@ def train_perception(cfg: Config, steps: int | None = None, batch_size: int | No
 ASSETS = Path(rf_nb.__file__).resolve().parent / "assets"   # shipped weights (package data)
 
 
-def asset_path(preset: str) -> Path:
-    return trained_asset(f"perception_{preset}.safetensors")
+def asset_path(preset: str, world: str = "rich") -> Path:
+    "The shipped model of `preset`: `perception_<preset>` (rich world) or `perception_world2_<preset>` (World 2)."
+    return trained_asset(f"perception_{'world2_' if world == 'v2' else ''}{preset}.safetensors")
 
 
 def save_perception(model: PerceptionModel, cfg: Config, metrics: dict, path: str | Path) -> Path:
@@ -385,15 +440,17 @@ def save_perception(model: PerceptionModel, cfg: Config, metrics: dict, path: st
     return path
 
 
-def load_perception(preset: str = "tiny", path: str | Path | None = None, device: str = "cpu") -> PerceptionModel:
-    "The shipped perception model of `preset` (or the one at `path`), in eval mode; `.meta` holds its json."
+def load_perception(preset: str = "tiny", path: str | Path | None = None, device: str = "cpu",
+                    world: str = "rich") -> PerceptionModel:
+    "The shipped perception model of `preset` and `world` (or the one at `path`), in eval mode; `.meta` holds its json."
     from safetensors.torch import load_file
-    path = Path(path) if path is not None else asset_path(preset)
+    path = Path(path) if path is not None else asset_path(preset, world)
     if not path.exists() or not path.with_suffix(".json").exists():
         raise FileNotFoundError(f"{path} (or its .json) not found: train it with "
-                                f"`python -m rf_nb.perception --preset {preset}`")
+                                f"`python -m rf_nb.perception --preset {preset}"
+                                f"{' --world v2 --augment noise blur codec' if world == 'v2' else ''}`")
     meta = json.loads(path.with_suffix(".json").read_text())
-    model = PerceptionModel(meta["widths"])
+    model = PerceptionModel(meta["widths"], world=meta["world"].get("kind", "rich"))
     model.load_state_dict(load_file(str(path)))
     model.meta = meta
     return model.to(device).eval()
@@ -409,10 +466,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=0, help="render processes (the small preset needs ~8 on a GPU)")
     ap.add_argument("--device", default="auto")
-    ap.add_argument("--out", default=None, help="default: rf_nb/assets/perception_<preset>.safetensors")
+    ap.add_argument("--world", default="rich", help="world.kind: 'rich' or 'v2' (World 2)")
+    ap.add_argument("--augment", nargs="*", default=[], help="any of noise, blur, codec (augment_clips)")
+    ap.add_argument("--out", default=None, help="default: rf_nb/assets/perception_<preset>.safetensors "
+                    "(World 2: perception_world2_<preset>)")
     a = ap.parse_args(argv)
-    cfg = load_preset(a.preset, device=a.device)
-    m = train_perception(cfg, a.steps, a.batch, a.seed, a.out or asset_path(a.preset), workers=a.workers)
+    cfg = load_preset(a.preset, device=a.device, **{"world.kind": a.world})
+    m = train_perception(cfg, a.steps, a.batch, a.seed, a.out or asset_path(a.preset, a.world), workers=a.workers,
+                         augment=a.augment)
     print(json.dumps({k: v for k, v in m.items() if k not in ("model", "history")}, indent=1))
     return 0
 
