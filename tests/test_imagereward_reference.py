@@ -12,7 +12,8 @@ the tests skip, saying how to build it. Override its interpreter with RF_NB_IMAG
 Frames are world renders at 224x224 quantised to uint8 levels (the PIL image holds exactly our pixels, so the
 package's resize is a no-op); prompts include a truncated one (over 35 tokens), capitals and punctuation.
 Measured on the shared 2-core CPU (2026-12-07), the package on torch 2.14.1 + transformers 4.55.4 in the reference
-environment, ours in the main environment: small random model (ViT and BERT 64 wide, 4 frames): scores max |diff|
+environment, ours on torch 2.14.1 with transformers 4.55.4 and with 5.25.0 (the same figures; only the tokenizer
+comes from transformers): small random model (ViT and BERT 64 wide, 4 frames): scores max |diff|
 1.2e-6, pixel gradients max |diff| / max |grad| 6.7e-7, frame gradients 6.5e-7, preprocessed pixels 1.2e-7; full
 size (ViT-L/16 + BERT-base, 446.7M parameters, 2 frames, `RF_NB_FLAGS=slow`, 1 min 45 s): scores 4.8e-7, pixel
 gradients 1.4e-6, frame gradients 1.3e-6.
