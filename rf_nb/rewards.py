@@ -355,7 +355,7 @@ def check_frames(frames: object, who: str, video: bool = False) -> Tensor:
     if frames.ndim != (5 if video else 4) or frames.shape[1] != 3:
         hint = "" if video else "; pick one frame of a [B, C, F, H, W] video with video[:, :, -1]"
         raise ValueError(f"{who} scores {want} in [-1, 1], got shape {tuple(frames.shape)}{hint}")
-    if frames.shape[0] == 0 or min(frames.shape[-2:]) < MIN_SIDE:
+    if frames.numel() == 0 or min(frames.shape[-2:]) < MIN_SIDE:
         raise ValueError(f"{who} got frames of shape {tuple(frames.shape)}: give at least one frame of at least "
                          f"{MIN_SIDE}x{MIN_SIDE} pixels")
     if not frames.is_floating_point():
