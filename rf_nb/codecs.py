@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import math
 import re
 from pathlib import Path
 from typing import Callable, Sequence
@@ -19,8 +21,9 @@ from .config import Config, ConfigError, atomic_path
 
 # %% auto #0
 __all__ = ['PAD_ID', 'UNK_ID', 'EOS_ID', 'FIRST_WORD_ID', 'WorldTextEncoder', 'UMT5TextEncoder', 'EmbeddingCache',
-           'cached_encode', 'build_text_encoder', 'LatentCodec', 'PixelCodec', 'WanVAECodec', 'StreamDecoder',
-           'build_codec']
+           'cached_encode', 'FrozenTextEncoder', 'build_text_encoder', 'LatentCodec', 'PixelCodec', 'WanVAECodec',
+           'StreamDecoder', 'LearnedCodec', 'codec_recon_metrics', 'render_bank', 'train_codec', 'codec_asset_path',
+           'save_codec', 'load_codec', 'main', 'build_codec']
 
 # %% ../nbs/03_codecs.ipynb #c187404f
 PAD_ID, UNK_ID, EOS_ID, FIRST_WORD_ID = 0, 1, 2, 3
@@ -53,10 +56,10 @@ class WorldTextEncoder(nn.Module):
 
     @classmethod
     def from_config(cls, cfg: Config) -> "WorldTextEncoder":
-        "Build from `cfg.text` with the vocabulary of the world's prompt grammar (`rf_nb.world.vocabulary()`)."
+        "Build from `cfg.text` with the vocabulary of the world's prompt grammar (`rf_nb.world.vocabulary(world.kind)`)."
         from rf_nb.world import vocabulary
         t = cfg.text
-        return cls(vocabulary(), t.dim, t.max_length, t.num_layers, t.num_heads)
+        return cls(vocabulary(cfg.world.kind), t.dim, t.max_length, t.num_layers, t.num_heads)
 
     @property
     def device(self) -> torch.device:
@@ -217,18 +220,109 @@ def cached_encode(encoder: nn.Module, prompts: Sequence[str], cache: EmbeddingCa
     mask = torch.stack([found[p][1] for p in prompts]).to(device)                  # [B, L]
     return emb, mask
 
+# %% ../nbs/03_codecs.ipynb #db2e31a5
+def _seeded_normal(key: str, shape: Sequence[int]) -> Tensor:
+    "A standard normal tensor drawn from a CPU generator seeded with sha256(key): the same in every process."
+    seed = int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "little") & ((1 << 63) - 1)
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed))
+
+
+def _sinusoidal(length: int, dim: int) -> Tensor:
+    "Sinusoidal positions [L, D] (sin on even, cos on odd features)."
+    pos = torch.arange(length, dtype=torch.float64)[:, None]
+    freq = torch.exp(-math.log(10000.0) * torch.arange(0, dim, 2, dtype=torch.float64) / dim)
+    out = torch.zeros(length, dim, dtype=torch.float64)
+    out[:, 0::2], out[:, 1::2] = torch.sin(pos * freq), torch.cos(pos * freq[: dim // 2])
+    return out.float()
+
+
+class FrozenTextEncoder(nn.Module):
+    "Seeded word vectors + sinusoidal positions + a small transformer with seeded weights, all frozen."
+
+    EOS = "</s>"
+
+    def __init__(self, dim: int = 64, max_length: int = 32, num_layers: int = 2, num_heads: int = 4, seed: int = 0):
+        super().__init__()
+        if dim % num_heads or dim % 2:
+            raise ConfigError(f"text.dim={dim}: must be even and divisible by text.num_heads={num_heads}; change one")
+        if max_length < 2:
+            raise ConfigError(f"text.max_length={max_length}: must be >= 2 (a word and the end token)")
+        self.dim, self.max_length, self.seed = dim, max_length, seed
+        self.register_buffer("pos", _sinusoidal(max_length, dim), persistent=False)           # [L, D]
+        layer = nn.TransformerEncoderLayer(dim, num_heads, dim_feedforward=4 * dim, dropout=0.0, activation="gelu",
+                                           batch_first=True, norm_first=True)
+        self.encoder = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(dim)
+        with torch.no_grad():
+            for name, p in self.named_parameters():
+                if "norm" in name:
+                    p.fill_(1.0 if name.endswith("weight") else 0.0)
+                elif name.endswith("bias"):
+                    p.zero_()
+                else:
+                    p.copy_(_seeded_normal(f"{seed}|{name}", p.shape) / math.sqrt(p.shape[-1]))
+        self.requires_grad_(False).eval()
+        self._words: dict[str, Tensor] = {}
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "FrozenTextEncoder":
+        t = cfg.text
+        return cls(t.dim, t.max_length, t.num_layers, t.num_heads)
+
+    @property
+    def device(self) -> torch.device:
+        return self.pos.device
+
+    def words(self, text: str) -> list[str]:
+        "The words of a prompt: lowercase runs of letters (as the world encoder)."
+        return re.findall(r"[a-z]+", text.lower())
+
+    def word_vector(self, word: str) -> Tensor:
+        "The fixed vector [D] of `word` (any word), drawn from sha256(seed | word)."
+        if word not in self._words:
+            self._words[word] = _seeded_normal(f"{self.seed}|word|{word}", (self.dim,))
+        return self._words[word]
+
+    def tokens(self, prompts: Sequence[str]) -> tuple[Tensor, Tensor]:
+        "Token vectors [B, L, D] (words, then the end token, truncated to L; zero padding) and the mask [B, L]."
+        x = torch.zeros(len(prompts), self.max_length, self.dim)
+        for b, p in enumerate(prompts):
+            ws = self.words(p)[: self.max_length - 1] + [self.EOS]
+            x[b, : len(ws)] = torch.stack([self.word_vector(w) for w in ws])
+        mask = x.abs().sum(-1) > 0
+        return x, mask
+
+    @torch.no_grad()
+    def encode(self, prompts: Sequence[str]) -> tuple[Tensor, Tensor]:
+        "prompts -> (emb [B, L, D], zero beyond each prompt's tokens, mask [B, L] bool) on the encoder's device."
+        x, mask = self.tokens(list(prompts))
+        x, mask = x.to(self.device), mask.to(self.device)
+        dtype = self.norm.weight.dtype
+        h = self.encoder((x + self.pos).to(dtype), src_key_padding_mask=~mask)
+        return self.norm(h) * mask[..., None].to(h.dtype), mask
+
+    def identity(self) -> str:
+        "Cache identity: the seed, sizes and a hash of the weights (they never change, but a checkpoint may load any)."
+        h = hashlib.sha256(f"frozen|{self.seed}|{self.dim}|{self.max_length}".encode())
+        for k, v in sorted(self.state_dict().items()):
+            h.update(k.encode())
+            h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
+        return "frozen:" + h.hexdigest()[:24]
+
 # %% ../nbs/03_codecs.ipynb #7c39e3de
 def build_text_encoder(cfg: Config, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> nn.Module:
-    "The text encoder of `cfg.text.kind`: 'world' (new, untrained) or 'umt5' (from `cfg.text.path`)."
+    "The text encoder of `cfg.text.kind`: 'world' (new, untrained), 'frozen' (seeded, fixed) or 'umt5' (`cfg.text.path`)."
     kind = cfg.text.kind
     if kind == "world":
         return WorldTextEncoder.from_config(cfg).to(device)
+    if kind == "frozen":
+        return FrozenTextEncoder.from_config(cfg).to(device)
     if kind == "umt5":
         if not cfg.text.path:
             raise ConfigError("text.path is not set: point it at a local Wan2.1 diffusers directory "
                               "(with text_encoder/ and tokenizer/)")
         return UMT5TextEncoder.from_local(cfg.text.path, device, dtype, max_length=cfg.text.max_length)
-    raise ConfigError(f"text.kind={kind!r}: use 'world' or 'umt5'")
+    raise ConfigError(f"text.kind={kind!r}: use 'world', 'frozen' or 'umt5'")
 
 # %% ../nbs/03_codecs.ipynb #93ee8c7c
 class LatentCodec(nn.Module):
@@ -486,6 +580,254 @@ class StreamDecoder:
         out, self._pending = torch.cat(self._pending, dim=2), []
         return out
 
+# %% ../nbs/03_codecs.ipynb #cdfd26ad
+def _ae_res(c: int) -> nn.Module:
+    return _Residual(nn.Sequential(nn.Conv2d(c, c, 3, padding=1), nn.SiLU(), nn.Conv2d(c, c, 3, padding=1)))
+
+
+class _Residual(nn.Module):
+    def __init__(self, body: nn.Module):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)
+
+
+class LearnedCodec(LatentCodec):
+    "A per-frame conv autoencoder trained on world renders: [B, 3, F, H, W] <-> normalised latents [B, C, F, H/r, W/r]."
+
+    def __init__(self, latent_channels: int = 8, downsample: int = 4, widths: Sequence[int] = (32, 64, 64)):
+        super().__init__()
+        n = int(math.log2(downsample))
+        if 2 ** n != downsample or not 1 <= n <= len(widths) - 1:
+            raise ConfigError(f"codec.downsample={downsample}: use a power of two from 2 to {2 ** (len(widths) - 1)}")
+        self.channels, self.spatial_scale, self.widths = latent_channels, downsample, tuple(widths)
+        w = list(widths)[: n + 1]
+        enc: list[nn.Module] = [nn.Conv2d(3, w[0], 3, padding=1), nn.SiLU()]
+        for a, b in zip(w[:-1], w[1:]):
+            enc += [nn.Conv2d(a, b, 4, stride=2, padding=1), nn.SiLU(), _ae_res(b)]
+        enc += [nn.Conv2d(w[-1], latent_channels, 1)]
+        dec: list[nn.Module] = [nn.Conv2d(latent_channels, w[-1], 3, padding=1), nn.SiLU(), _ae_res(w[-1])]
+        for a, b in zip(w[::-1][:-1], w[::-1][1:]):
+            dec += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(a, b, 3, padding=1), nn.SiLU(), _ae_res(b)]
+        dec += [nn.Conv2d(w[0], 3, 3, padding=1)]
+        self.encoder, self.decoder = nn.Sequential(*enc), nn.Sequential(*dec)
+        self.register_buffer("shift", torch.zeros(latent_channels))    # per-channel latent mean (set after training)
+        self.register_buffer("scale", torch.ones(latent_channels))     # per-channel latent std
+
+    def _norm(self, z: Tensor) -> Tensor:
+        return (z - self.shift.view(1, -1, 1, 1, 1)) / self.scale.view(1, -1, 1, 1, 1)
+
+    def encode_raw(self, video: Tensor) -> Tensor:
+        "[B, 3, F, H, W] -> un-normalised latents [B, C, F, H/r, W/r] (what training sees)."
+        self._check_video(video)
+        B, _, Fr, H, W = video.shape
+        x = video.transpose(1, 2).reshape(B * Fr, 3, H, W)
+        z = self.encoder(x.to(self.shift.dtype))                                 # [B*F, C, h, w]
+        return z.view(B, Fr, *z.shape[1:]).transpose(1, 2)
+
+    def decode_raw(self, z: Tensor) -> Tensor:
+        "Un-normalised latents [B, C, F, h, w] -> video [B, 3, F, h r, w r] (unclamped)."
+        B, C, Fr, h, w = z.shape
+        x = self.decoder(z.transpose(1, 2).reshape(B * Fr, C, h, w).to(self.shift.dtype))
+        return x.view(B, Fr, 3, *x.shape[-2:]).transpose(1, 2)
+
+    def encode(self, video: Tensor) -> Tensor:
+        "[B, 3, F, H, W] in [-1, 1] -> normalised latents [B, C, F, H/r, W/r]."
+        return self._norm(self.encode_raw(video))
+
+    def decode(self, latents: Tensor) -> Tensor:
+        "Normalised latents [B, C, F, h, w] -> video [B, 3, F, h r, w r] (unclamped, like the Wan VAE's decode)."
+        z = latents * self.scale.view(1, -1, 1, 1, 1) + self.shift.view(1, -1, 1, 1, 1)
+        return self.decode_raw(z)
+
+    def decode_frames(self, latents: Tensor, idx: Sequence[int] | int) -> Tensor:
+        "Pixel frames `idx` [B, 3, len(idx), H, W] = decode(latents)[:, :, idx]: frames decode independently."
+        return self.decode(latents[:, :, self._pixel_index(idx, latents.shape[2])])
+
+# %% ../nbs/03_codecs.ipynb #13364320
+def codec_recon_metrics(codec: LatentCodec, videos: Tensor, alpha: Tensor | None = None, batch_size: int = 16) -> dict:
+    """Reconstruction error of `codec` on videos [N, 3, F, H, W] in [-1, 1]: mse, psnr (peak-to-peak 2), mae, and
+    with coverage `alpha` [N, F, H, W] the mse on object pixels (alpha > 0.5)."""
+    se = ae = obj_se = obj_n = 0.0
+    with torch.no_grad():
+        for i in range(0, len(videos), batch_size):
+            v = videos[i:i + batch_size].float()
+            r = codec.decode(codec.encode(v)).clamp(-1, 1)
+            d = r - v
+            se, ae = se + d.pow(2).sum().item(), ae + d.abs().sum().item()
+            if alpha is not None:
+                m = (alpha[i:i + batch_size] > 0.5).unsqueeze(1).expand_as(d)
+                obj_se, obj_n = obj_se + d[m].pow(2).sum().item(), obj_n + m.sum().item()
+    n = videos.numel()
+    out = {"mse": se / n, "psnr": 10 * math.log10(4.0 / max(se / n, 1e-12)), "mae": ae / n, "n_clips": len(videos)}
+    if alpha is not None:
+        out["object_mse"] = obj_se / max(obj_n, 1)
+    return out
+
+
+def render_bank(cfg: Config, n: int, split: str = "train", seed: int = 0, alpha: bool = False):
+    "Render `n` clips of `cfg`'s world: uint8 videos [n, 3, F, H, W], prompts, and (alpha=True) coverage [n, F, H, W]."
+    from rf_nb.world import WorldDataset, quantize_video, render
+    ds, w = WorldDataset(cfg, split, n, seed), cfg.world
+    vids, prompts, alphas = [], [], []
+    for i in range(n):
+        spec, rseed = ds.spec(i)
+        v, t = render(spec, w.height, w.width, w.num_frames, w.fps, seed=rseed, return_alpha=alpha)
+        vids.append(quantize_video(v)); prompts.append(spec.text)
+        if alpha:
+            alphas.append(t["alpha"].amax(0))
+    return torch.stack(vids), prompts, (torch.stack(alphas) if alpha else None)
+
+# %% ../nbs/03_codecs.ipynb #7a642896
+def train_codec(cfg: Config, steps: int = 3000, batch_size: int = 32, clips: int = 2000, seed: int = 0,
+                lr: float = 2e-3, budget_s: float | None = None, eval_clips: int = 256, out_path: str | Path | None = None,
+                log_every: int = 100, command: str | None = None, progress: bool = True, device: str = "cpu",
+                crop: int | None = 16, object_weight: float = 4.0) -> dict:
+    """Train a `LearnedCodec` (`cfg.codec.latent_channels`, `cfg.codec.downsample`) on random frames of `clips` renders
+    of `cfg`'s world (train split); stop at `steps` or after `budget_s` seconds. Returns the metrics (the codec as
+    'codec', on the CPU); with `out_path`, saves the weights and the JSON recipe beside them. Rendering stays on the
+    CPU; `device` ('cpu', 'cuda', 'auto') is where the network trains. Each step sees `batch_size` random
+    `crop` x `crop` px windows (None: whole frames; the network is convolutional, so a quarter of the pixels buys
+    four times the steps), and pixels covered by the object weigh `1 + object_weight` in the loss (the object is a
+    tenth of the frame and holds its texture)."""
+    import time as _time
+    from rf_nb.world import dequantize_video
+    from rf_nb.config import pick_device, seed_everything
+    g = seed_everything(seed)
+    dev = pick_device(device)
+    t0 = _time.time()
+    bank, _, alpha = render_bank(cfg, clips, "train", seed, alpha=True)              # uint8 [N, 3, F, H, W]
+    H, W = bank.shape[-2:]
+    frames = bank.transpose(1, 2).reshape(-1, 1, 3, H, W)                            # [N*F, 1, 3, H, W]
+    cover = (alpha.reshape(-1, H, W) * 255).round().to(torch.uint8)                  # [N*F, H, W] object coverage
+    r_ = cfg.codec.downsample
+    crop = min(crop or H, H, W) // r_ * r_
+    render_s = _time.time() - t0
+    codec = LearnedCodec(cfg.codec.latent_channels, cfg.codec.downsample).to(dev)
+    opt = torch.optim.AdamW(codec.parameters(), lr=lr, weight_decay=1e-4, betas=(0.9, 0.99))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: min(1.0, (k + 1) / max(1, min(100, steps // 10))) *
+                                              (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(k, steps) / steps))))
+    history, t1, step = [], _time.time(), 0
+    codec.train()
+    while step < steps and (budget_s is None or _time.time() - t0 < budget_s):
+        idx = torch.randint(len(frames), (batch_size,), generator=g)
+        oy = torch.randint((H - crop) // r_ + 1, (batch_size,), generator=g) * r_    # windows on the latent grid
+        ox = torch.randint((W - crop) // r_ + 1, (batch_size,), generator=g) * r_
+        rows, cols = oy[:, None] + torch.arange(crop), ox[:, None] + torch.arange(crop)            # [b, crop]
+        b_ = torch.arange(batch_size)[:, None, None]
+        x = frames[idx, 0][b_, :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)          # [b, 3, c, c]
+        wgt = 1 + object_weight * cover[idx][b_, rows[:, :, None], cols[:, None, :]].float() / 255  # [b, c, c]
+        x, wgt = dequantize_video(x.to(dev)).unsqueeze(2), wgt.to(dev)[:, None, None]            # [b, 3, 1, c, c]
+        r = codec.decode_raw(codec.encode_raw(x))
+        d = r - x
+        loss = (d.abs() * wgt).mean() + (d.pow(2) * wgt).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step(); sched.step(); step += 1
+        if step % log_every == 0 or step == 1:
+            history.append({"step": step, "loss": round(loss.item(), 5), "seconds": round(_time.time() - t0, 1)})
+            if progress:
+                print(f"codec step {step}: loss {loss.item():.4f} ({_time.time() - t0:.0f} s)", flush=True)
+    train_s = _time.time() - t1
+    codec.eval().requires_grad_(False)
+    with torch.no_grad():                                                           # latent statistics per channel
+        sample = torch.randperm(len(frames), generator=g)[:4096]                    # frames of every clip
+        zs = torch.cat([codec.encode_raw(dequantize_video(frames[sample[i:i + 256]].to(dev)).transpose(1, 2))
+                        for i in range(0, len(sample), 256)])                       # [n, C, 1, h, w]
+        codec.shift.copy_(zs.mean((0, 2, 3, 4)))
+        codec.scale.copy_(zs.std((0, 2, 3, 4)).clamp(min=1e-4))
+    codec = codec.cpu()
+    held, _, alpha = render_bank(cfg, eval_clips, "heldout", seed + 1, alpha=True)
+    metrics = {"heldout": codec_recon_metrics(codec, dequantize_video(held), alpha),
+               "train_steps": step, "batch_size": batch_size, "clips": clips, "lr": lr, "seed": seed, "crop": crop,
+               "object_weight": object_weight,
+               "device": str(dev) if dev.type == "cpu" else torch.cuda.get_device_name(dev),
+               "render_seconds": round(render_s, 1), "train_seconds": round(train_s, 1), "history": history,
+               "latent_shift": codec.shift.tolist(), "latent_scale": codec.scale.tolist()}
+    if out_path is not None:
+        save_codec(codec, cfg, metrics, out_path, command)
+    return {**metrics, "codec": codec}
+
+# %% ../nbs/03_codecs.ipynb #39280651
+def codec_asset_path(preset: str) -> Path:
+    "Where the learned codec of `preset` is read and written: `codec_world2_<preset>.safetensors` (trained_asset)."
+    from rf_nb.config import trained_asset
+    return trained_asset(f"codec_world2_{preset}.safetensors")
+
+
+def save_codec(codec: LearnedCodec, cfg: Config, metrics: dict, path: str | Path, command: str | None = None) -> Path:
+    "Weights (safetensors, with the architecture in its metadata) + `<path>.json`, the recipe; both atomic."
+    from safetensors.torch import save_file
+    from rf_nb.config import write_json, to_plain
+    path = Path(path)
+    arch = {"latent_channels": codec.channels, "downsample": codec.spatial_scale, "widths": list(codec.widths)}
+    state = {k: v.detach().float().contiguous().cpu() for k, v in codec.state_dict().items()}
+    with atomic_path(path) as tmp:
+        save_file(state, str(tmp), metadata={"format": "pt", "kind": "learned_codec", "arch": json.dumps(arch)})
+    write_json(path.with_suffix(".json"), {"command": command, "arch": arch, "world": to_plain(cfg.world),
+                                           "preset": cfg.preset, "data": {"split": "train", "clips": metrics.get("clips"),
+                                           "seed": metrics.get("seed"), "eval": "fresh held-out renders, seed + 1"},
+                                           "metrics": {k: v for k, v in metrics.items() if k != "codec"},
+                                           "torch": torch.__version__})
+    return path
+
+
+def load_codec(path: str | Path, latent_channels: int | None = None, downsample: int | None = None) -> LearnedCodec:
+    "A frozen `LearnedCodec` from `path`; a one-line error if it is missing or its shape differs from the config's."
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+    path = Path(path)
+    if not path.exists():
+        m = re.match(r"codec_world2_(\w+)\.safetensors$", path.name)
+        how = f"python -m rf_nb.codecs --preset {m.group(1)} --world v2" if m else "python -m rf_nb.codecs --out PATH"
+        raise FileNotFoundError(f"{path} does not exist: train the learned codec with `{how}` "
+                                "(about 15 minutes on 2 CPU cores) or set codec.path")
+    with safe_open(str(path), framework="pt") as f:
+        arch = json.loads((f.metadata() or {}).get("arch", "{}"))
+    for key, want in (("latent_channels", latent_channels), ("downsample", downsample)):
+        if want is not None and arch.get(key) != want:
+            raise ConfigError(f"codec.{key}={want} but {path.name} has {key}={arch.get(key)}; set codec.{key}="
+                              f"{arch.get(key)} (and model.in/out_channels to its latent_channels) or retrain it")
+    codec = LearnedCodec(arch["latent_channels"], arch["downsample"], arch["widths"])
+    codec.load_state_dict(load_file(str(path)))
+    return codec.eval().requires_grad_(False)
+
+# %% ../nbs/03_codecs.ipynb #2ca0409b
+def main(argv: Sequence[str] | None = None) -> int:
+    "`python -m rf_nb.codecs --preset tiny --world v2 ...`: train the learned codec and write it with its recipe."
+    import argparse, shlex, sys
+    from rf_nb.config import load_preset, parse_cli_overrides
+    ap = argparse.ArgumentParser(prog="python -m rf_nb.codecs", description="Train the learned latent codec on renders.")
+    ap.add_argument("--preset", default="tiny")
+    ap.add_argument("--world", default="v2", help="world.kind of the renders it trains on ('v2' | 'rich')")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--clips", type=int, default=2000, help="training clips rendered once (frames drawn from them)")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--crop", type=int, default=16, help="train on crop x crop windows (0: whole frames)")
+    ap.add_argument("--object-weight", type=float, default=4.0, help="extra loss weight of object pixels")
+    ap.add_argument("--budget", type=float, default=None, help="stop after this many seconds (rendering included)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="where the network trains: 'cpu', 'cuda' or 'auto'")
+    ap.add_argument("--out", default=None, help="output .safetensors (default: codec_world2_<preset> in the assets)")
+    ap.add_argument("--set", nargs="*", default=[], help="config overrides key=value")
+    a = ap.parse_args(argv)
+    cfg = load_preset(a.preset, {"world.kind": a.world, **parse_cli_overrides(a.set)})
+    out = Path(a.out) if a.out else codec_asset_path(a.preset)
+    cmd = "python -m rf_nb.codecs " + " ".join(shlex.quote(x) for x in (sys.argv[1:] if argv is None else argv))
+    m = train_codec(cfg, a.steps, a.batch_size, a.clips, a.seed, a.lr, a.budget, out_path=out, command=cmd,
+                    device=a.device, crop=a.crop or None, object_weight=a.object_weight)
+    h = m["heldout"]
+    print(f"wrote {out}: {m['train_steps']} steps in {m['train_seconds']:.0f} s; held-out mse {h['mse']:.5f}, "
+          f"psnr {h['psnr']:.2f} dB, object mse {h['object_mse']:.5f}")
+    return 0
+
+
+if __name__ == "__main__" and "__file__" in globals():   # `python -m rf_nb.codecs`, not a notebook kernel
+    raise SystemExit(main())
+
 # %% ../nbs/03_codecs.ipynb #4cc45309
 def _files_stamp(directory: Path) -> tuple:
     "(name, size, mtime) of the files in `directory`: a cache key that changes when the weights on disk change."
@@ -497,16 +839,32 @@ def _cached_wan_codec(path: str, device: str, dtype: torch.dtype, stamp: tuple) 
     return WanVAECodec.from_local(path, device, dtype)
 
 
+@functools.lru_cache(maxsize=4)
+def _cached_learned_codec(path: str, device: str, stamp: tuple) -> LearnedCodec:
+    return load_codec(path).to(device)
+
+
 def build_codec(cfg: Config, device: str | torch.device = "cpu", dtype: torch.dtype = torch.float32) -> LatentCodec:
-    """The latent codec of `cfg.codec.kind`: 'pixel' (with `unshuffle`) or 'wan_vae' (from `cfg.codec.path`). The Wan
-    VAE (127M parameters) is loaded once per (path, device, dtype) and shared: every caller gets the same frozen
-    module, so do not move it with `.to()`; ask for the device you need instead."""
+    """The latent codec of `cfg.codec.kind`: 'pixel' (with `unshuffle`), 'learned' (`cfg.codec.path`, else the preset's
+    shipped `codec_world2_<preset>.safetensors`; float32) or 'wan_vae' (from `cfg.codec.path`). The learned codec and
+    the Wan VAE (127M parameters) are loaded once per (path, device, dtype) and shared: every caller gets the same
+    frozen module, so do not move it with `.to()`; ask for the device you need instead."""
     kind = cfg.codec.kind
     if kind == "pixel":
         return PixelCodec(cfg.codec.unshuffle).to(device)
+    if kind == "learned":
+        c = cfg.codec
+        path = Path(c.path).expanduser() if c.path else codec_asset_path(cfg.preset)
+        if not path.exists():
+            load_codec(path)                                        # the one-line error naming the training command
+        codec = _cached_learned_codec(str(path.resolve()), str(torch.device(device)),
+                                      (path.stat().st_size, path.stat().st_mtime_ns))
+        if (codec.channels, codec.spatial_scale) != (c.latent_channels, c.downsample):
+            load_codec(path, c.latent_channels, c.downsample)        # the one-line error naming the fix
+        return codec
     if kind == "wan_vae":
         if not cfg.codec.path:
             raise ConfigError("codec.path is not set: point it at a local Wan2.1 diffusers directory (with vae/)")
         path = Path(cfg.codec.path).expanduser().resolve()
         return _cached_wan_codec(str(path), str(torch.device(device)), dtype, _files_stamp(path / "vae"))
-    raise ConfigError(f"codec.kind={kind!r}: use 'pixel' or 'wan_vae'")
+    raise ConfigError(f"codec.kind={kind!r}: use 'pixel', 'learned' or 'wan_vae'")
