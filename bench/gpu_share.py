@@ -63,7 +63,7 @@ def dmd_setup(preset: str, seed: int = 0, compiled: bool = False, backend: str =
     student, critic = make_student(teacher, cfg), make_critic(teacher)
     if compiled:
         from rf_nb.causal import compile_block_step
-        compile_block_step(backend=backend)
+        compile_block_step(student, backend=backend)
         critic.transformer.compile(backend=backend)
         teacher.transformer.compile(backend=backend)
     opts = [torch.optim.AdamW(m.transformer.parameters(), lr=1e-6, betas=(0.0, 0.999)) for m in (student, critic)]

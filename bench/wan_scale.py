@@ -217,6 +217,15 @@ def build_transformer(b: Bench, dtype: torch.dtype, compile_blocks: bool = True)
     return model
 
 
+def compile_student(b: Bench, student: nn.Module) -> nn.Module:
+    """With --compile, the student's per-block step compiled (`rf_nb.causal.compile_block_step`, that model only),
+    in --compile-mode (reduce-overhead: CUDA graphs of each cache length's step)."""
+    if b.args.compile:
+        rf_nb.causal.compile_block_step(student, **({} if b.args.compile_mode == "default" else
+                                                    {"mode": b.args.compile_mode}))
+    return student
+
+
 def build_teacher_module(b: Bench, dtype: torch.dtype, compile_blocks: bool = True) -> Teacher:
     "A `Teacher` (transformer + the random text stand-in) on the device."
     text_encoder = RandomTextEncoder(b.cfg.text.max_length, b.cfg.text.dim)
@@ -331,9 +340,8 @@ def med(timings: dict, key: str) -> float:
 def levers(args: argparse.Namespace) -> Iterator[None]:
     """--attn: restrict every `scaled_dot_product_attention` call (diffusers' 'native' backend, rf_nb's cached
     path) to one SDPA kernel; flex attention (the block-causal full-sequence mask on CUDA) is not affected.
-    --compile: `rf_nb.causal.compile_block_step()` (the per-block step of every causal forward) while a figure
-    runs, in --compile-mode (reduce-overhead: CUDA graphs of each cache length's step); the teacher's blocks are
-    compiled by diffusers' `compile_repeated_blocks` (see build_transformer)."""
+    --compile is applied where the models are built: each student's per-block step (`compile_student`), the
+    teacher's blocks by diffusers' `compile_repeated_blocks` (see build_transformer)."""
     with contextlib.ExitStack() as stack:
         if args.attn != "default":
             from torch.nn.attention import SDPBackend, sdpa_kernel
@@ -344,9 +352,6 @@ def levers(args: argparse.Namespace) -> Iterator[None]:
             prev = torch.backends.cudnn.benchmark
             torch.backends.cudnn.benchmark = True
             stack.callback(setattr, torch.backends.cudnn, "benchmark", prev)
-        if args.compile:                  # the library's switch: rf_nb.causal.compile_block_step
-            rf_nb.causal.compile_block_step(**({} if args.compile_mode == "default" else {"mode": args.compile_mode}))
-            stack.callback(rf_nb.causal.compile_block_step, False)
         yield
 
 
@@ -409,7 +414,7 @@ def fig_generate(b: Bench) -> dict:
     "Causal generation of one video: 4 steps per block of 3 latent frames, KV cache, bf16; FPS and first-frame latency."
     cfg, dev, dt = b.cfg, b.device, b.dtype
     student = build_transformer(b, dt, compile_blocks=False).eval().requires_grad_(False)
-    student = make_causal(student, cfg.causal.frames_per_block)
+    student = compile_student(b, make_causal(student, cfg.causal.frames_per_block))
     codec = build_vae_codec(b, dt)
     if b.args.vae_channels_last:              # before compiling: a compiled step keeps the weights' strides
         codec.channels_last()
@@ -560,7 +565,7 @@ def train_setup(b: Bench, name: str, stage: str) -> tuple[Teacher, Any, dict]:
     ckpt = grad_ckpt_for(b, tc)
     tc = dataclasses.replace(tc, checkpoint_blocks=ckpt)        # the Trainer applies it (set_block_checkpointing)
     teacher = build_teacher_module(b, weights, compile_blocks=False)
-    student = make_student(teacher, b.cfg)
+    student = compile_student(b, make_student(teacher, b.cfg))
     del teacher
     free(b.device)
     info = {"mixed_precision": tc.mixed_precision, "weights_dtype": str(weights), "optimizer": "AdamW",

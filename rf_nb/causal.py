@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
@@ -15,7 +16,7 @@ from diffusers.models.attention_dispatch import dispatch_attention_fn
 from diffusers.models.embeddings import get_1d_rotary_pos_embed
 from diffusers.models.transformers.transformer_wan import (WanAttention, WanAttnProcessor, WanRotaryPosEmbed,
                                                            WanTransformerBlock, _get_qkv_projections)
-from torch import Tensor
+from torch import Tensor, nn
 
 from .flow import add_noise, few_step_timesteps, sigma_from_t, x0_from_velocity
 from .teacher import frame_offset
@@ -23,8 +24,8 @@ from .teacher import frame_offset
 # %% auto #0
 __all__ = ['ROPE_THETA', 'block_ids', 'block_causal_mask', 'block_causal_block_mask', 'frame_freqs', 'rope_freqs',
            'CausalSelfAttnProcessor', 'CachedCrossAttnProcessor', 'make_causal', 'frames_per_block_of', 'KVCache',
-           'TextKV', 'encode_text', 'time_embedding', 'block_forward', 'compile_block_step', 'causal_forward',
-           'rollout', 'saved_bytes', 'stream', 'noise_blocks']
+           'TextKV', 'encode_text', 'time_embedding', 'block_forward', 'block_step', 'compile_block_step',
+           'causal_forward', 'rollout', 'saved_bytes', 'stream', 'noise_blocks']
 
 # %% ../nbs/07_causal.ipynb #b55c348d
 def block_ids(num_frames: int, tokens_per_frame: int, frames_per_block: int,
@@ -344,17 +345,30 @@ def _frame_t(t: Tensor | float, batch: int, frames: int, device: torch.device) -
                      "pass a float, [B] or [B, F]")
 
 
-_BLOCK_STEP: dict[str, Callable] = {"fn": block_forward}    # what causal_forward runs per transformer block
+# the compiled per-block step of each model that has one; the table holds the models weakly (no attribute is set on
+# diffusers' module, and a model that is gone takes its compiled step with it)
+_BLOCK_STEPS: "weakref.WeakKeyDictionary[nn.Module, Callable]" = weakref.WeakKeyDictionary()
 
 
-def compile_block_step(enable: bool = True, **compile_kwargs) -> None:
-    """`torch.compile` the per-block step of every student forward (`causal_forward`: rollout, streaming, ODE and
-    reward training), or restore the eager one (`enable=False`). One graph per KV-cache length, so the recompile
-    limit is raised to 64. On one H100 at Wan2.1-1.3B size it takes 4-step generation of 81 frames from 26 to 37 FPS
-    (transformer only) and the first block from 0.53 to 0.39 s (BENCHMARKS.md); the first call compiles (~40 s).
-    `mode="reduce-overhead"` adds CUDA graphs of each step (see `_outlives_replay`)."""
+def block_step(model: nn.Module) -> Callable:
+    "What `causal_forward` runs per transformer block of `model`: its compiled step, or the eager `block_forward`."
+    return _BLOCK_STEPS.get(model, block_forward)
+
+
+def compile_block_step(model: nn.Module, enable: bool = True, **compile_kwargs) -> None:
+    """`torch.compile` the per-block step of `model`'s causal forwards (`causal_forward`: rollout, streaming, ODE and
+    reward training), or restore its eager one (`enable=False`). `model`: a student's transformer, or a `VideoModel`
+    (its transformer is taken). Per model: other students in the process keep their own step. One graph per
+    KV-cache length, so the recompile limit is raised to 64. On one H100 at Wan2.1-1.3B size it takes 4-step
+    generation of 81 frames from 26 to 37 FPS (transformer only) and the first block from 0.53 to 0.39 s
+    (BENCHMARKS.md); the first call compiles (~40 s). `mode="reduce-overhead"` adds CUDA graphs of each step (see
+    `_outlives_replay`)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"compile_block_step(model, enable=True, ...) takes the student's transformer (or its "
+                        f"VideoModel) first, got {type(model).__name__}: the compiled step belongs to that model only")
+    model = getattr(model, "transformer", model)
     if not enable:
-        _BLOCK_STEP["fn"] = block_forward
+        _BLOCK_STEPS.pop(model, None)
         return
     import torch._dynamo
     for key in ("recompile_limit", "cache_size_limit"):
@@ -362,7 +376,7 @@ def compile_block_step(enable: bool = True, **compile_kwargs) -> None:
             setattr(torch._dynamo.config, key, max(64, getattr(torch._dynamo.config, key)))
     compiled = torch.compile(block_forward, **compile_kwargs)
     graphed = compile_kwargs.get("mode") == "reduce-overhead"
-    _BLOCK_STEP["fn"] = _outlives_replay(compiled) if graphed else compiled
+    _BLOCK_STEPS[model] = _outlives_replay(compiled) if graphed else compiled
 
 
 def _outlives_replay(compiled: Callable) -> Callable:
@@ -404,6 +418,7 @@ def causal_forward(model: WanTransformer3DModel, x: Tensor, t: Tensor | float, t
         mask = (block_causal_block_mask(f, h * w, fpb, str(x.device)) if use_flex
                 else block_causal_mask(f, h * w, fpb, x.device))
     rotary_emb = rope_freqs(model.rope, f, h, w, start_frame=start)
+    step = block_step(model)                            # this model's per-block step (compiled or eager)
 
     with frame_offset(model, start):                   # absolute positions (model.abs_pos) of this block
         hidden_states = model.patch_embedding(x).flatten(2).transpose(1, 2)      # [B, N, D]
@@ -416,10 +431,10 @@ def causal_forward(model: WanTransformer3DModel, x: Tensor, t: Tensor | float, t
         if ckpt and i < ckpt_blocks:
             if past is not None:      # snapshot: the cache grows / rolls before backward recomputes this block
                 past = (past[0].clone(), past[1].clone())
-            hidden_states = model._gradient_checkpointing_func(functools.partial(_BLOCK_STEP["fn"], block), hidden_states,
+            hidden_states = model._gradient_checkpointing_func(functools.partial(step, block), hidden_states,
                                                                e, rotary_emb, tkv.kv[i], mask, past, sink)
         else:
-            hidden_states = _BLOCK_STEP["fn"](block, hidden_states, e, rotary_emb, tkv.kv[i], mask, past, sink)
+            hidden_states = step(block, hidden_states, e, rotary_emb, tkv.kv[i], mask, past, sink)
         if sink:
             cache.write(i, *(z.detach() for z in sink[0]))
     if cache is not None and write_cache:

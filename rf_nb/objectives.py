@@ -296,14 +296,13 @@ def fit_with_history(trainer, cfg: Config, reward, out_dir, perception=None, mod
     The loop of every stage-2 run (reward, DMD, reward + DMD). Returns (EMA model, history, trainer metrics)."""
     import json
     from pathlib import Path
-    from rf_nb.config import atomic_path
+    from rf_nb.config import atomic_path, read_jsonl
     from rf_nb.perception import load_perception
     out_dir, every = Path(out_dir), every or cfg.reward.eval_every
     steps, ema = trainer.cfg.steps, model_key in trainer.emas
     perception = perception or load_perception(cfg.preset)
     hist_path = out_dir / "history.jsonl"
-    history = [h for h in map(json.loads, hist_path.read_text().splitlines()) if h["step"] <= trainer.step] \
-        if hist_path.exists() else []
+    history = [h for h in read_jsonl(hist_path) if h["step"] <= trainer.step]   # a torn last line is dropped
 
     def check() -> None:
         model = trainer.ema_model(model_key) if ema else trainer.full_model(model_key)
@@ -570,13 +569,13 @@ def dmd_distill(cfg: Config, student: VideoModel, teacher: VideoModel, out_dir, 
     # critic updates): runs compare at equal student updates (a 500-step DMD run: 5 checks, not 21)
     every = cfg.reward.eval_every * cfg.dmd.generator_every
     backend = cfg.dmd.compile
-    if backend is not None:                          # the three models of every DMD step (rf_nb.causal's switch)
+    if backend is not None:                          # the three models of every DMD step
         from rf_nb.causal import compile_block_step
-        compile_block_step(backend=backend)
+        compile_block_step(student, backend=backend)
         for model in (critic, teacher):
             model.transformer.compile(backend=backend)
     try:
         return fit_with_history(trainer, cfg, reward, out_dir, perception, "student", log, every=every)
     finally:
         if backend is not None:
-            compile_block_step(False)                # the process's other students run eager again
+            compile_block_step(student, False)       # the student returned runs eager again

@@ -206,8 +206,8 @@ class VideoPipeline:
 
     def compile(self, decoder: bool = True, cudnn_benchmark: bool = True, channels_last: bool = True,
                 **compile_kwargs) -> "VideoPipeline":
-        """`torch.compile` the student's per-block step (`rf_nb.causal.compile_block_step`: process-wide, every causal
-        forward) and, with `decoder`, the Wan VAE's per-latent-frame decode step (`WanVAECodec.compile_decoder`; the
+        """`torch.compile` this pipeline's student's per-block step (`rf_nb.causal.compile_block_step`: that model's
+        causal forwards only) and, with `decoder`, the Wan VAE's per-latent-frame decode step (`WanVAECodec.compile_decoder`; the
         world's pixel codec has none), its 3-D convolutions first put in channels-last layout (`channels_last`,
         `WanVAECodec.channels_last`; only before the codec's first compile); `cudnn_benchmark` autotunes the VAE's
         convolutions on CUDA. The first calls compile (~1-2 min at Wan2.1-1.3B size). One H100, 81 frames at 832x480
@@ -215,7 +215,7 @@ class VideoPipeline:
         0.95 s, 1.15 s without channels-last); first block 0.53 -> 0.26 s (BENCHMARKS.md). `compile_kwargs` go to
         `torch.compile`."""
         from rf_nb.causal import compile_block_step
-        compile_block_step(**compile_kwargs)
+        compile_block_step(self.student, **compile_kwargs)
         if decoder and hasattr(self.codec, "compile_decoder"):
             if channels_last and hasattr(self.codec, "channels_last") and not self.codec.decoder_compiled:
                 self.codec.channels_last()
