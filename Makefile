@@ -75,3 +75,8 @@ $(IR_VENV)/.installed: constraints-imagereward.txt
 	$(IR_VENV)/bin/python -m pip install -q -c constraints-imagereward.txt image-reward torch torchvision safetensors setuptools
 	$(IR_VENV)/bin/python -m pip check
 	@touch $@
+
+# Once, in a .venv made before ImageReward left the main environment (issue 35): the packages only `image-reward`
+# pulled in would fail `pip check` against the new pins (datasets wants huggingface-hub<2). Then `make setup`.
+drop-imagereward-pkgs:
+	$(BIN)/python -m pip uninstall -y image-reward timm fairscale openai-clip datasets
