@@ -1,7 +1,7 @@
 """Where the Wan VAE decode of a generated clip goes (issue 9: >= 30 FPS including the decode). The decode of 21
 latents to 81 frames at 832x480 is a third of a generation's time once the transformer is compiled (BENCHMARKS.md):
 this script times it per variant, counts its FLOPs (`torch.utils.flop_counter`, convolutions included) and profiles
-one decode per variant, summing CUDA kernel time by kind (`bench/kernels.py`): convolution (cuDNN / CUTLASS),
+one decode per variant, summing CUDA kernel time by kind (`bench/kernel_time.py`): convolution (cuDNN / CUTLASS),
 layout transposes (NCDHW <-> NDHWC), fused Triton kernels (compiled), and the rest.
 
 Variants (`--variants`, each timed in turn on a new codec with the same seeded weights): `eager` (the library
@@ -30,7 +30,7 @@ from torch import Tensor
 from rf_nb.codecs import WanVAECodec
 from rf_nb.config import atomic_path, pick_device
 
-from kernels import profile_kernels          # bench/kernels.py (this folder is on sys.path)
+from kernel_time import profile_kernels      # bench/kernel_time.py (this folder is on sys.path)
 
 DRY_VAE = {"base_dim": 8, "dim_mult": [1, 2, 2, 2], "num_res_blocks": 1}   # bench/wan_scale.py's tiny VAE
 VARIANTS = ("eager", "channels_last", "compiled", "compiled_channels_last")

@@ -51,7 +51,7 @@ from rf_nb.pipeline import student_timesteps
 from rf_nb.teacher import Teacher, count_parameters, sample
 from rf_nb.train import Trainer
 
-from kernels import achieved_tflops, profile_kernels    # bench/kernels.py (this folder is on sys.path)
+from kernel_time import achieved_tflops, profile_kernels    # bench/kernel_time.py (this folder is on sys.path)
 
 GIB = 2**30
 FIGURES = ("attention", "generate", "teacher_forward", "trajectories", "ode_step", "reward_step")   # riskiest last
@@ -127,7 +127,7 @@ def generation_flops(cfg: Config, tokens_per_frame: int, batch: int = 1) -> dict
 
 
 def flops_by_kernel_kind(parts: dict[str, float]) -> dict[str, float]:
-    """`wan_forward_flops` parts grouped by the kernels that run them (`bench/kernels.py` kinds): the attention
+    """`wan_forward_flops` parts grouped by the kernels that run them (`bench/kernel_time.py` kinds): the attention
     scores (self and cross, QK^T and AV) in SDPA's attention kernels, every projection in GEMMs."""
     attention = parts.get("self_attn_scores", 0.0) + parts.get("cross_attn_scores", 0.0)
     return {"attention": attention, "gemm": sum(v for k, v in parts.items() if k != "total") - attention}
@@ -811,7 +811,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark = True (VAE convs)")
     ap.add_argument("--profile", action="store_true",
                     help="generate, teacher_forward: one more run under torch.profiler, kernel time by kind and "
-                         "each kind's achieved TFLOP/s (bench/kernels.py)")
+                         "each kind's achieved TFLOP/s (bench/kernel_time.py)")
     ap.add_argument("--compile-vae", action="store_true",
                     help="generate: WanVAECodec.compile_decoder() (the per-latent-frame decode step, its\n"
                          "causal cache included)")

@@ -47,7 +47,7 @@ for run in "${@:-attention ode_on ode_off ode_half}"; do for r in $run; do
     teacher_cudnn) bench teacher_cudnn teacher_forward --compile --attn cudnn --reps 5 --budget-s 30 ;;
     gen)       bench gen generate --compile --cudnn-benchmark --reps 3 --budget-s 40 ;;
     gen_vae)   bench gen_vae generate --compile --compile-vae --cudnn-benchmark --reps 3 --budget-s 40 ;;
-    # with one more transformer-only generation under the profiler: kernel time by kind (bench/kernels.py)
+    # with one more transformer-only generation under the profiler: kernel time by kind (bench/kernel_time.py)
     gen_vae_cl) bench gen_vae_cl generate --compile --compile-vae --vae-channels-last --cudnn-benchmark --reps 3 \
       --budget-s 40 --profile ;;
     gen_cudnn) bench gen_cudnn generate --compile --cudnn-benchmark --attn cudnn --reps 3 --budget-s 40 ;;

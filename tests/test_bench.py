@@ -173,7 +173,7 @@ def test_vae_decode_bench_dry(tmp_path):
     an unknown variant is refused before anything runs."""
     sys.path.insert(0, str(ROOT / "bench"))
     try:
-        from kernels import kernel_kind
+        from kernel_time import kernel_kind
     finally:
         sys.path.remove(str(ROOT / "bench"))
     assert kernel_kind("sm90_xmma_fprop_implicit_gemm_bf16bf16_bf16f32_f32_ndhwc") == "conv"
