@@ -12,9 +12,9 @@ NAMES=(diffusers transformers huggingface-hub tokenizers accelerate nbdev execnb
        stack-data asttokens executing pure-eval watchdog importlib-metadata
        papermill nbformat nbclient jupyter-client jupyter-core ipykernel pyzmq tornado comm debugpy
        fastjsonschema jsonschema jsonschema-specifications referencing rpds-py platformdirs entrypoints tenacity
-       image-reward timm)
-# (image-reward: rf_nb imports its model files only, see rf_nb.rewards._bare_package; fairscale, which its ViT
-#  imports, has no wheel on PyPI: built below from its pinned sdist, pure Python)
+       kernels)
+# (kernels: transformers 5 imports it; ImageReward's network is rf_nb's own since 2026-12-07, so neither
+#  image-reward nor timm nor fairscale is carried any more)
 # (papermill + an ipykernel: `rf-nb reproduce` runs the stage notebooks on the GPU machine as it does here)
 # imageio-ffmpeg (68 MB) is left out: the 64 MiB transfer limit; GPU runs write GIFs, not mp4.
 mkdir -p .whl
