@@ -24,7 +24,7 @@ from .codecs import build_codec, build_text_encoder
 from .config import Config, ConfigError, atomic_path, pick_device, pick_dtype, trained_asset, write_json
 from .flow import add_noise, sample_training_t, solve, velocity_target
 from .perception import load_perception, perceive
-from .world import dequantize_video, quantize_video, render, sample_prompts
+from .world import dequantize_video, quantize_video, render, sample_prompts, sample_world_prompts
 
 # %% auto #0
 __all__ = ['Teacher', 'ASSETS', 'VideoModel', 'count_parameters', 'TeacherLoadError', 'build_teacher', 'load_wan_transformer',
@@ -373,8 +373,8 @@ def render_specs(specs, cfg: Config, seed: int = 0) -> Tensor:
 def evaluate_teacher(teacher: VideoModel, cfg: Config, n: int = 64, seed: int = 1, split: str = "heldout",
                      batch: int = 64, perception=None, **sample_kwargs) -> tuple[dict, Tensor, list]:
     "Prompt fidelity of teacher samples and of ground-truth renders on `n` prompts of `split`."
-    perception = perception or load_perception(cfg.preset)
-    specs = sample_prompts(n, split, seed, cfg.world.heldout_fraction, cfg.world.split_seed)
+    perception = perception or load_perception(cfg.preset, world=cfg.world.kind)
+    specs = sample_world_prompts(cfg, n, split, seed)                   # the config's world (rich or v2)
     videos = torch.cat([generate(teacher, [s.text for s in specs[i:i + batch]], cfg, seed=seed + i,
                                  **({"progress": False} | sample_kwargs)).cpu()
                         for i in range(0, n, batch)])
@@ -408,7 +408,7 @@ def teacher_stage(cfg: Config, out_dir: str | Path, figures_dir: str | Path, ret
     else:
         teacher = load_teacher(cfg, device=device, dtype=torch.float32)
         metrics["source"] = cfg.model.pretrained_path or str(shipped_teacher_path(cfg.preset))
-    perception = load_perception(cfg.preset, device=device)
+    perception = load_perception(cfg.preset, device=device, world=cfg.world.kind)
     for split in ("heldout", "train"):
         m, videos, specs = evaluate_teacher(teacher, cfg, n_eval, seed=cfg.seed + 1, split=split, perception=perception)
         metrics[split] = m
