@@ -17,7 +17,8 @@ DOCS = ("README.md", "RESULTS.md", "BENCHMARKS.md", "CONTRIBUTING.md", "ops/READ
 TOP = ("nbs", "rf_nb", "tests", "figures", "bench", "ops", "archive", "configs")
 # a repository path in backticks, a markdown link or a comment: a top-level folder and what follows, or a top-level
 # document (NAME.md); placeholders (<preset>, X, *, {...}, ...) are not paths
-PATH = re.compile(r"(?<![\w./-])((?:%s)/[A-Za-z0-9_.\-/]*[A-Za-z0-9_]|[A-Z][A-Z_]+\.md)(?![\w/*<{-]|\.[\w*{<])" % "|".join(TOP))
+PATH = re.compile(r"(?<![\w./-])((?:%s)/[A-Za-z0-9_.\-/]*[A-Za-z0-9_]|[A-Z][A-Z_]+\.md)"
+                  r"(?![\w/*<{-]|\.[\w*{<])" % "|".join(TOP))
 LINK = re.compile(r"\]\(([^)#\s]*[A-Za-z0-9_/][^)#\s]*)\)")     # not `models[name](...)`
 
 

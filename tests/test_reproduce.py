@@ -76,3 +76,28 @@ def test_reproduce_smoke_end_to_end(tmp_path):
     assert fourth.returncode == 0, fourth.stdout[-3000:] + fourth.stderr[-3000:]
     res = json.loads((tmp_path / "runs" / "tiny" / "summary" / "0" / "results" / "metrics.json").read_text())
     assert res["strip_seed"] == 1 and res["methods"] == ["teacher", "ODE only (stage 1)"], res
+    # a reward setting reruns the reward stages only: the ODE stage's hash covers the settings it reads
+    # (seed 1: seed 0's students lost their train/config.json above)
+    reward_lr = _rf_nb(*[a if a != SMOKE_STAGES else "ode,reward" for a in args], "--set", "train.reward.lr=1e-6",
+                       "--seeds", "1,", env_extra=env)
+    assert reward_lr.returncode == 0, reward_lr.stdout[-3000:] + reward_lr.stderr[-3000:]
+    assert "[skip] ode" in reward_lr.stdout and "[run ] reward" in reward_lr.stdout, reward_lr.stdout
+    # a damaged store is repaired by the same command: the finished trajectories stage sees it and runs again
+    store = tmp_path / "runs" / "tiny" / "main" / "0" / "trajectories" / "store"
+    shard = sorted(p for p in store.rglob("*.safetensors"))[0]
+    data = bytearray(shard.read_bytes()); data[-1] ^= 0xFF; shard.write_bytes(bytes(data))
+    repaired = _rf_nb(*[a if a != SMOKE_STAGES else "trajectories" for a in args], env_extra=env)
+    assert repaired.returncode == 0 and "[run ] trajectories" in repaired.stdout, repaired.stdout[-3000:]
+    from rf_nb.config import load_preset, parse_cli_overrides
+    from rf_nb.trajectories import expected_store_hash, store_is_complete
+    cfg = load_preset("tiny", parse_cli_overrides(SMOKE) | {"paths.runs": str(tmp_path / "runs")})
+    assert store_is_complete(store, expected_store_hash(cfg))
+    # a stage that fails prints one line (the notebook's own error and where the traceback is), exit status 1
+    for p in store.rglob("*.safetensors"):
+        p.unlink()
+    failed = _rf_nb(*[a if a != SMOKE_STAGES else "ode" for a in args], "--set", "train.ode.steps=3", "--quiet",
+                    env_extra=env)
+    ours = [l for l in failed.stderr.strip().splitlines() if not l.startswith("[IPKernelApp]")]  # the kernel's own
+    assert failed.returncode == 1 and len(ours) == 1 and "Traceback" not in failed.stderr, failed.stderr[-3000:]
+    assert ours[0].startswith("rf-nb: stage ode (seed 0) failed: TrajectoryStoreError:"), ours
+    assert "full traceback in" in ours[0], ours

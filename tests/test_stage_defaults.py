@@ -8,8 +8,9 @@ from conftest import ROOT
 
 
 def _tracked_changes() -> set[str]:
-    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    "Changed tracked files where a stage could write: figures/, the notebooks, the package."
+    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "figures", "nbs", "rf_nb"],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
     return set(out.stdout.splitlines())
 
 
